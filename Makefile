@@ -1,0 +1,26 @@
+# Every target installs what it needs first, so a fresh clone with python3 and make is enough.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install serve test clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+serve: install
+	$(BIN)/netra serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python tests/unified_test_runner.py --execution-mode comprehensive
+
+clean:
+	rm -rf $(VENV) .netra .pytest_cache .coverage htmlcov

@@ -1,0 +1,62 @@
+"""Settings: one object, one prefix (``NETRA_``).
+
+Precedence, highest first: keyword arguments (the CLI's flags), environment variables, a
+``.env`` file in the working directory, the defaults below. Every limit a client can push
+against is a setting here, documented in the README.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime configuration read from ``NETRA_*`` environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NETRA_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default=Path(".netra"),
+        description="Where the SQLite database and the generated JWT secret live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL; unset means sqlite+aiosqlite under data_dir.",
+    )
+    jwt_secret: str | None = Field(
+        default=None,
+        description="HS256 signing secret; unset means generated once into data_dir (0600).",
+        repr=False,
+    )
+    jwt_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    log_level: str = "info"
+
+    ws_max_message_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
+    ws_rate_limit_per_second: float = Field(default=20.0, gt=0)
+    ws_rate_limit_burst: int = Field(default=40, ge=1)
+    ws_send_queue_size: int = Field(default=1000, ge=1)
+    max_concurrent_runs_per_user: int = Field(default=5, ge=1)
+    agent_timeout_seconds: float = Field(default=60.0, gt=0)
+    max_message_chars: int = Field(default=16_000, ge=1)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        levels = {"critical", "error", "warning", "info", "debug", "trace"}
+        if value.lower() not in levels:
+            raise ValueError(f"NETRA_LOG_LEVEL must be one of {sorted(levels)}, got {value!r}")
+        return value.lower()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL in use: ``database_url``, or the SQLite file under ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'netra.db').resolve()}"

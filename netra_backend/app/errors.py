@@ -1,0 +1,148 @@
+"""The service's exceptions: one root, families by where they arise.
+
+::
+
+    NetraError
+    ├── AuthError                      identity could not be established (HTTP 401 / close 4401)
+    │   └── TokenError                 a JWT is missing, malformed, badly signed or expired
+    ├── ConflictError                  the resource already exists (HTTP 409)
+    ├── ProtocolError                  a client frame broke the wire protocol (an ``error`` frame)
+    ├── AgentError                     an agent run failed; ``code`` goes into ``agent_failed``
+    │   ├── InvalidContextError        ``context`` of an ``agent_request`` is unusable
+    │   └── AgentTimeoutError          the run passed ``NETRA_AGENT_TIMEOUT_SECONDS``
+    ├── StorageError                   the database failed (translated at the db seam)
+    └── ManagerMisuseError (also RuntimeError)
+        └── CrossUserEmitError         a manager was asked to emit for another user
+
+Exceptions hold data as attributes; ``__str__`` builds the sentence.
+"""
+
+from __future__ import annotations
+
+
+class NetraError(Exception):
+    """Root of every exception this service raises on purpose."""
+
+    code: str = "internal_error"
+
+
+class AuthError(NetraError):
+    """Identity could not be established."""
+
+    code = "unauthorized"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class TokenError(AuthError):
+    """A JWT is missing, malformed, wrongly signed or expired."""
+
+    code = "invalid_token"
+
+
+class ConflictError(NetraError):
+    """The thing being created exists already."""
+
+    code = "conflict"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(what)
+        self.what = what
+
+    def __str__(self) -> str:
+        return self.what
+
+
+class ProtocolError(NetraError):
+    """A client frame broke the wire protocol; becomes an ``error`` frame, connection stays."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class AgentError(NetraError):
+    """An agent run failed; ``code`` and ``message`` go into the ``agent_failed`` event."""
+
+    code = "agent_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class InvalidContextError(AgentError):
+    """The request's ``context`` is unusable; ``field`` names the offending key."""
+
+    code = "invalid_context"
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"context.{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.field, self.problem))
+
+
+class AgentTimeoutError(AgentError):
+    """The run took longer than the configured timeout."""
+
+    code = "timeout"
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the run did not finish within {seconds:g} s")
+        self.seconds = seconds
+
+    def __reduce__(self) -> tuple[type, tuple[float]]:
+        return (type(self), (self.seconds,))
+
+
+class StorageError(NetraError):
+    """The database failed; the original exception is chained as ``__cause__``."""
+
+    code = "storage_error"
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(operation)
+        self.operation = operation
+
+    def __str__(self) -> str:
+        return f"database operation failed: {self.operation}"
+
+
+class ManagerMisuseError(NetraError, RuntimeError):
+    """A WebSocket manager was used against its contract."""
+
+    code = "manager_misuse"
+
+
+class CrossUserEmitError(ManagerMisuseError):
+    """A manager was asked to emit an event for a user other than its own."""
+
+    code = "cross_user_emit"
+
+    def __init__(self, manager_user_id: str, target_user_id: str) -> None:
+        super().__init__(manager_user_id, target_user_id)
+        self.manager_user_id = manager_user_id
+        self.target_user_id = target_user_id
+
+    def __str__(self) -> str:
+        return (
+            f"manager of user {self.manager_user_id!r} refused to emit for user "
+            f"{self.target_user_id!r}: a manager only emits to its own user"
+        )
