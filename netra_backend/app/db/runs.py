@@ -1,0 +1,100 @@
+"""The record of every agent run: who asked, what, and how it ended."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from netra_backend.app.db.models import Run, utcnow
+from netra_backend.app.db.session import Database
+from netra_backend.app.errors import StorageError
+
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed"})
+
+
+def run_to_dict(run: Run) -> dict[str, Any]:
+    """The JSON-ready view of a run, timestamps as ISO 8601 UTC strings."""
+    return {
+        "run_id": run.id,
+        "agent": run.agent,
+        "status": run.status,
+        "request": run.request,
+        "result": run.result,
+        "error": run.error,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+class RunStore:
+    """Creates, finishes and lists runs; every read is scoped to one user."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self, run_id: str, user_id: str, agent: str, request: dict[str, Any]
+    ) -> None:
+        """Record a run as ``running``, started now."""
+        async with self._db.session(
+            f"create run {run_id!r}", on_conflict=f"run {run_id!r} exists already"
+        ) as session:
+            session.add(
+                Run(
+                    id=run_id,
+                    user_id=user_id,
+                    agent=agent,
+                    request=request,
+                    status="running",
+                    started_at=utcnow(),
+                )
+            )
+
+    async def finish(
+        self,
+        run_id: str,
+        status: str,
+        result: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+    ) -> None:
+        """Record how a run ended: ``completed`` with ``result`` or ``failed`` with ``error``.
+
+        Raises ``ValueError`` for a non-terminal status and ``StorageError`` when no run has
+        that id.
+        """
+        if status not in TERMINAL_STATUSES:
+            raise ValueError(
+                f"status must be one of {sorted(TERMINAL_STATUSES)}, got {status!r}"
+            )
+        operation = f"finish run {run_id!r}"
+        async with self._db.session(operation) as session:
+            outcome = await session.execute(
+                update(Run)
+                .where(Run.id == run_id)
+                .values(status=status, result=result, error=error, finished_at=utcnow())
+            )
+            found = getattr(outcome, "rowcount", 0)
+        if found != 1:
+            raise StorageError(f"{operation}: no such run")
+
+    async def list_for_user(self, user_id: str, limit: int = 50) -> list[dict[str, Any]]:
+        """The user's runs, newest first, at most ``limit`` of them."""
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        async with self._db.session(f"list runs of user {user_id!r}") as session:
+            rows = await session.scalars(
+                select(Run)
+                .where(Run.user_id == user_id)
+                .order_by(Run.started_at.desc(), Run.id.desc())
+                .limit(limit)
+            )
+            return [run_to_dict(run) for run in rows]
+
+    async def get(self, user_id: str, run_id: str) -> dict[str, Any] | None:
+        """One run, or ``None`` when it does not exist or belongs to someone else."""
+        async with self._db.session(f"read run {run_id!r}") as session:
+            run = await session.scalar(
+                select(Run).where(Run.id == run_id, Run.user_id == user_id)
+            )
+            return run_to_dict(run) if run is not None else None

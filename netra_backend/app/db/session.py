@@ -1,0 +1,106 @@
+"""The database handle: engine, sessions, migrations.
+
+``Database(url)`` works for ``sqlite+aiosqlite:///path`` (the parent directory is created; WAL
+and foreign keys are switched on for every connection) and ``postgresql+asyncpg://...``.
+Database-library exceptions never leave this package: :meth:`Database.session` and
+:meth:`Database.migrate` translate them (see :mod:`.errors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from netra_backend.app.db.errors import translate_db_errors
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""Alembic's ``script_location``: shipped inside the package, no ``alembic.ini`` needed."""
+
+
+def alembic_config(connection: Connection | None = None, url: str | None = None) -> Config:
+    """An Alembic ``Config`` for this package's migrations, built in code."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("path_separator", "os")
+    if url is not None:
+        # ConfigParser treats '%' as interpolation; escape it for URLs with encoded passwords.
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets readers proceed while a writer commits; SQLite leaves FKs off by default.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+    finally:
+        cursor.close()
+
+
+def _upgrade_head(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")
+
+
+class Database:
+    """An async engine plus session factory for one database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        is_sqlite = self.url.get_backend_name() == "sqlite"
+        if is_sqlite and self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=not is_sqlite)
+        if is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
+        self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
+            self.engine, expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        """The backend's name: ``sqlite`` or ``postgresql``."""
+        return self.url.get_backend_name()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest revision (``alembic upgrade head``)."""
+        with translate_db_errors("migrate the schema"):
+            async with self.engine.begin() as conn:
+                await conn.run_sync(_upgrade_head)
+
+    @asynccontextmanager
+    async def session(
+        self, operation: str, *, on_conflict: str | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction, committed on success; database errors translated.
+
+        ``operation`` names the work for ``StorageError``; ``on_conflict`` is the
+        ``ConflictError`` message for a unique-constraint violation.
+        """
+        with translate_db_errors(operation, on_conflict=on_conflict):
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        with translate_db_errors("close the connection pool"):
+            await self.engine.dispose()
