@@ -1,0 +1,234 @@
+"""The agent runtime: runs agents as tasks and guarantees what a client sees.
+
+For every run, whatever the agent does, the runtime emits ``agent_started`` first, at least
+one ``agent_thinking``, each tool call as a ``tool_executing``/``tool_completed`` pair, and
+exactly one terminal event last: ``agent_completed`` or ``agent_failed`` (agent error,
+timeout, crash or server shutdown). A run is never left hanging. Events of a run are emitted
+from that run's task only, one after another, so their order is the order they were made.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+from netra_backend.app.agents.base import AgentRequest, JSONDict, Tool
+from netra_backend.app.agents.registry import AgentRegistry
+from netra_backend.app.errors import AgentError, AgentTimeoutError, ProtocolError
+from netra_backend.app.websocket_core.events import EventType
+
+logger = logging.getLogger(__name__)
+
+Publish = Callable[[str, str, Mapping[str, Any], str], Awaitable[Any]]
+
+
+class RunRecorder(Protocol):
+    """Where runs are recorded (``RunStore`` in production)."""
+
+    async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None: ...
+
+    async def finish(
+        self,
+        run_id: str,
+        status: str,
+        result: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+    ) -> None: ...
+
+
+def _json_safe(value: Any) -> Any:
+    """A copy of ``value`` that JSON can hold (unknown types become strings)."""
+    return json.loads(json.dumps(value, default=str))
+
+
+class _Run:
+    """The run handle given to an agent; emits through the runtime's ``publish``."""
+
+    def __init__(self, request: AgentRequest, publish: Publish) -> None:
+        self.run_id = request.run_id
+        self._request = request
+        self._publish = publish
+        self.thought = False
+        self._calls = 0
+
+    async def emit(self, event_type: EventType, data: Mapping[str, Any]) -> None:
+        payload = {"agent": self._request.agent, **data}
+        await self._publish(self._request.user_id, event_type, payload, self.run_id)
+
+    async def think(self, text: str) -> None:
+        self.thought = True
+        await self.emit(EventType.AGENT_THINKING, {"text": str(text)})
+
+    async def use_tool(self, tool: Tool, arguments: Mapping[str, Any]) -> Any:
+        if not self.thought:
+            await self.think(f"Using the {tool.name} tool")
+        self._calls += 1
+        call_id = f"{self.run_id[:8]}-{self._calls}"
+        args = _json_safe(dict(arguments))
+        await self.emit(EventType.TOOL_EXECUTING, {"tool": tool.name, "call_id": call_id, "arguments": args})
+        started = time.perf_counter()
+        completed: dict[str, Any] = {"tool": tool.name, "call_id": call_id, "arguments": args}
+        try:
+            result = _json_safe(await tool.invoke(arguments))
+        except BaseException as exc:
+            error = exc if isinstance(exc, AgentError) else AgentError(f"tool {tool.name!r} failed")
+            completed.update(error={"code": error.code, "message": error.message})
+            raise
+        else:
+            completed["result"] = result
+            return result
+        finally:
+            completed["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
+            await asyncio.shield(self.emit(EventType.TOOL_COMPLETED, completed))
+
+
+class AgentRuntime:
+    """Starts runs, enforces per-user limits, records runs and emits their events."""
+
+    def __init__(
+        self,
+        registry: AgentRegistry,
+        publish: Publish,
+        *,
+        recorder: RunRecorder | None = None,
+        timeout_seconds: float = 60.0,
+        max_concurrent_per_user: int = 5,
+    ) -> None:
+        self.registry = registry
+        self._publish = publish
+        self._recorder = recorder
+        self.timeout_seconds = timeout_seconds
+        self.max_concurrent_per_user = max_concurrent_per_user
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._active: dict[str, set[str]] = {}
+
+    def active_runs(self, user_id: str) -> int:
+        """How many runs of ``user_id`` are in flight."""
+        return len(self._active.get(user_id, ()))
+
+    async def start(
+        self,
+        *,
+        user_id: str,
+        agent: str,
+        message: str,
+        context: Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> str:
+        """Validate and start a run as its own task; return its ``run_id``.
+
+        Raises :class:`ProtocolError` (``unknown_agent``, ``too_many_runs``) before anything
+        is emitted or recorded.
+        """
+        if self.registry.get(agent) is None:
+            raise ProtocolError(
+                "unknown_agent", f"unknown agent {agent!r}; available: {self.registry.names()}"
+            )
+        active = self._active.setdefault(user_id, set())
+        if len(active) >= self.max_concurrent_per_user:
+            raise ProtocolError(
+                "too_many_runs",
+                f"{len(active)} runs already in flight; the limit is {self.max_concurrent_per_user}",
+            )
+        request = AgentRequest(
+            run_id=uuid.uuid4().hex,
+            user_id=user_id,
+            agent=agent,
+            message=message,
+            context=dict(context or {}),
+            request_id=request_id,
+        )
+        active.add(request.run_id)
+        task = asyncio.create_task(self._execute(request), name=f"run-{request.run_id}")
+        self._tasks[request.run_id] = task
+        task.add_done_callback(lambda _t: self._forget(request))
+        return request.run_id
+
+    async def wait(self, run_id: str) -> None:
+        """Wait until the run has emitted its terminal event (for tests and shutdown)."""
+        task = self._tasks.get(run_id)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def shutdown(self) -> None:
+        """Cancel every run; each still emits ``agent_failed`` (code ``cancelled``)."""
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _forget(self, request: AgentRequest) -> None:
+        self._tasks.pop(request.run_id, None)
+        active = self._active.get(request.user_id)
+        if active is not None:
+            active.discard(request.run_id)
+            if not active:
+                del self._active[request.user_id]
+
+    async def _execute(self, request: AgentRequest) -> None:
+        run = _Run(request, self._publish)
+        started = time.perf_counter()
+        await self._record("create", request.run_id, request.user_id, request.agent,
+                           {"message": request.message, "context": _json_safe(dict(request.context)),
+                            "request_id": request.request_id})
+        await run.emit(EventType.AGENT_STARTED, {"request_id": request.request_id, "message": request.message})
+        agent = self.registry.get(request.agent)
+        assert agent is not None  # checked in start(); registries only grow
+        error: AgentError | None = None
+        result: JSONDict | None = None
+        cancelled = False
+        try:
+            async with asyncio.timeout(self.timeout_seconds):
+                result = await agent.run(request, run)
+            if not isinstance(result, dict):
+                raise AgentError(f"agent returned {type(result).__name__}, expected an object")
+            result = _json_safe(result)
+        except TimeoutError:
+            error = AgentTimeoutError(self.timeout_seconds)
+        except AgentError as exc:
+            error = exc
+        except asyncio.CancelledError:
+            cancelled = True
+            error = AgentError("the run was cancelled (server shutting down)", code="cancelled")
+        except Exception:
+            logger.exception("agent %s crashed in run %s", request.agent, request.run_id)
+            error = AgentError("the agent failed unexpectedly", code="agent_error")
+        duration_ms = round((time.perf_counter() - started) * 1000, 3)
+        finish = self._finish(run, request, result, error, duration_ms)
+        if cancelled:
+            await asyncio.shield(finish)
+            raise asyncio.CancelledError
+        await finish
+
+    async def _finish(
+        self,
+        run: _Run,
+        request: AgentRequest,
+        result: JSONDict | None,
+        error: AgentError | None,
+        duration_ms: float,
+    ) -> None:
+        if not run.thought:
+            await run.think("Preparing the answer")
+        common = {"request_id": request.request_id, "duration_ms": duration_ms}
+        if error is None:
+            await run.emit(EventType.AGENT_COMPLETED, {**common, "result": result})
+            await self._record("finish", request.run_id, "completed", result)
+        else:
+            failure = {"code": error.code, "message": error.message}
+            await run.emit(EventType.AGENT_FAILED, {**common, "error": failure})
+            await self._record("finish", request.run_id, "failed", None, failure)
+
+    async def _record(self, method: str, *args: Any) -> None:
+        # A database hiccup must not cost the user their live events: log it and go on.
+        if self._recorder is None:
+            return
+        try:
+            await getattr(self._recorder, method)(*args)
+        except Exception:
+            logger.exception("could not record run %s (%s)", args[0], method)

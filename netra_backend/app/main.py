@@ -1,0 +1,43 @@
+"""``create_app(settings)``: the FastAPI application. Nothing runs at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from netra_backend.app.agents.registry import AgentRegistry
+from netra_backend.app.auth import router as auth_router
+from netra_backend.app.config import Settings
+from netra_backend.app.http_errors import install_error_handlers
+from netra_backend.app.services import Services
+from netra_backend.app.websocket_core.route import websocket_endpoint
+
+
+def create_app(settings: Settings | None = None, *, registry: AgentRegistry | None = None) -> FastAPI:
+    """Build the app; services start with the ASGI lifespan and stop with it.
+
+    ``registry`` replaces the built-in agents (tests use it to run scripted agents).
+    """
+    settings = settings if settings is not None else Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await Services.start(settings, registry)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(title="Netra", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(auth_router)
+    app.add_api_websocket_route("/api/ws", websocket_endpoint)
+
+    @app.get("/api/health", tags=["health"])
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

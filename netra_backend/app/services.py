@@ -1,0 +1,58 @@
+"""The service graph one app runs on, built at start-up and closed at shut-down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netra_backend.app.agents.registry import AgentRegistry, default_registry
+from netra_backend.app.agents.runtime import AgentRuntime
+from netra_backend.app.auth import TokenService, UserStore, load_or_create_secret
+from netra_backend.app.config import Settings
+from netra_backend.app.db import Database, RunStore
+from netra_backend.app.websocket_core.canonical_imports import UserEventHub
+
+
+@dataclass
+class Services:
+    """Everything routes need, reachable as ``app.state.services``."""
+
+    settings: Settings
+    db: Database
+    tokens: TokenService
+    users: UserStore
+    runs: RunStore
+    hub: UserEventHub
+    registry: AgentRegistry
+    runtime: AgentRuntime
+
+    @classmethod
+    async def start(cls, settings: Settings, registry: AgentRegistry | None = None) -> Services:
+        """Open the database (migrating it to the latest schema) and wire the rest."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        db = Database(settings.resolved_database_url)
+        await db.migrate()
+        hub = UserEventHub()
+        runs = RunStore(db)
+        registry = registry if registry is not None else default_registry()
+        runtime = AgentRuntime(
+            registry,
+            hub.publish,
+            recorder=runs,
+            timeout_seconds=settings.agent_timeout_seconds,
+            max_concurrent_per_user=settings.max_concurrent_runs_per_user,
+        )
+        return cls(
+            settings=settings,
+            db=db,
+            tokens=TokenService(load_or_create_secret(settings), settings.jwt_ttl_seconds),
+            users=UserStore(db),
+            runs=runs,
+            hub=hub,
+            registry=registry,
+            runtime=runtime,
+        )
+
+    async def close(self) -> None:
+        """Finish every run (each emits a terminal event), then close the database."""
+        await self.runtime.shutdown()
+        await self.db.dispose()

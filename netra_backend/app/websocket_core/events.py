@@ -1,0 +1,91 @@
+"""Event types and the server -> client envelope. Pure: no I/O, no awaiting.
+
+Envelope: ``{"type", "data", "run_id", "seq", "event_id", "timestamp"}``. ``seq`` comes from
+an :class:`EventSequence` shared by every connection of one user, so a user's events are
+numbered 1, 2, 3, ... across all their tabs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+Envelope = dict[str, Any]
+
+
+class EventType(StrEnum):
+    """Server -> client event types of an agent run."""
+
+    AGENT_STARTED = "agent_started"
+    AGENT_THINKING = "agent_thinking"
+    TOOL_EXECUTING = "tool_executing"
+    TOOL_COMPLETED = "tool_completed"
+    AGENT_COMPLETED = "agent_completed"
+    AGENT_FAILED = "agent_failed"
+
+
+#: The five events of a successful run, in the order a client sees them.
+CRITICAL_EVENTS: tuple[EventType, ...] = (
+    EventType.AGENT_STARTED,
+    EventType.AGENT_THINKING,
+    EventType.TOOL_EXECUTING,
+    EventType.TOOL_COMPLETED,
+    EventType.AGENT_COMPLETED,
+)
+TERMINAL_EVENTS: frozenset[str] = frozenset({EventType.AGENT_COMPLETED, EventType.AGENT_FAILED})
+ENVELOPE_KEYS: frozenset[str] = frozenset({"type", "data", "run_id", "seq", "event_id", "timestamp"})
+
+
+class EventSequence:
+    """A user's event counter: ``next()`` returns 1, 2, 3, ...
+
+    ``itertools.count`` keeps each step atomic even when two threads emit for the same user.
+    """
+
+    __slots__ = ("_counter", "_last")
+
+    def __init__(self) -> None:
+        self._counter = itertools.count(1)
+        self._last = 0
+
+    def next(self) -> int:
+        """Advance and return the new sequence number."""
+        self._last = next(self._counter)
+        return self._last
+
+    @property
+    def last(self) -> int:
+        """The most recent number handed out (0 before the first)."""
+        return self._last
+
+
+def build_envelope(
+    event_type: str, data: Mapping[str, Any], *, run_id: str, seq: int
+) -> Envelope:
+    """Make one event envelope; ``data`` is copied so later changes to it don't leak in."""
+    return {
+        "type": str(event_type),
+        "data": dict(data),
+        "run_id": run_id,
+        "seq": seq,
+        "event_id": uuid.uuid4().hex,
+        "timestamp": datetime.now(UTC).isoformat().replace("+00:00", "Z"),
+    }
+
+
+def encode(frame: Mapping[str, Any]) -> str:
+    """Serialise a frame; values JSON can't hold (datetimes, decimals) become strings."""
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def error_frame(code: str, message: str, *, request_id: str | None = None) -> dict[str, Any]:
+    """An ``error`` frame about a client frame (not sequenced; no run)."""
+    data: dict[str, Any] = {"code": code, "message": message}
+    if request_id is not None:
+        data["request_id"] = request_id
+    return {"type": "error", "data": data}

@@ -1,0 +1,60 @@
+"""The ``netra`` command. Thin over the library; only ``main`` exits."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="netra", description="Netra agent service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP + WebSocket server")
+    serve.add_argument("--host", help="interface to bind (default NETRA_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to bind (default NETRA_PORT or 8000)")
+    serve.add_argument("--data-dir", help="data directory (default NETRA_DATA_DIR or ./.netra)")
+    serve.add_argument("--log-level", help="uvicorn log level (default NETRA_LOG_LEVEL or info)")
+    return parser
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Start uvicorn with settings from flags, then environment, then defaults."""
+    import uvicorn
+
+    from netra_backend.app.config import Settings
+    from netra_backend.app.main import create_app
+
+    overrides = {
+        key: value
+        for key, value in (
+            ("host", args.host), ("port", args.port), ("data_dir", args.data_dir), ("log_level", args.log_level)
+        )
+        if value is not None
+    }
+    settings = Settings(**overrides)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws_max_size=settings.ws_max_message_bytes,
+        proxy_headers=False,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``netra`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            serve(args)
+    except ValidationError as exc:
+        print(f"netra: invalid configuration:\n{exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,200 @@
+"""The runtime's ordering guarantees, exercised with scripted agents built from functions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+
+from netra_backend.app.agents.base import AgentRequest, FunctionAgent, JSONDict, RunHandle, Tool
+from netra_backend.app.agents.registry import AgentRegistry
+from netra_backend.app.agents.runtime import AgentRuntime
+from netra_backend.app.errors import InvalidContextError, ProtocolError
+from netra_backend.app.websocket_core.canonical_imports import TERMINAL_EVENTS
+
+pytestmark = pytest.mark.unit
+
+ECHO = Tool("echo", "returns its input", lambda text: {"echo": text})
+
+
+class Recorder:
+    """Collects published events per run, and the run records."""
+
+    def __init__(self, fail: bool = False) -> None:
+        self.events: list[tuple[str, str, dict[str, Any], str]] = []
+        self.records: dict[str, dict[str, Any]] = {}
+        self.fail = fail
+
+    async def publish(self, user_id: str, event_type: str, data: Mapping[str, Any], run_id: str) -> None:
+        self.events.append((user_id, str(event_type), dict(data), run_id))
+
+    async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None:
+        if self.fail:
+            raise RuntimeError("database down")
+        self.records[run_id] = {"status": "running", "user_id": user_id}
+
+    async def finish(self, run_id: str, status: str, result: Any = None, error: Any = None) -> None:
+        self.records[run_id].update(status=status, result=result, error=error)
+
+    def types(self, run_id: str) -> list[str]:
+        return [event_type for _, event_type, _, rid in self.events if rid == run_id]
+
+
+def runtime_with(*agents: FunctionAgent, recorder: Recorder, **kwargs: Any) -> AgentRuntime:
+    return AgentRuntime(AgentRegistry(agents), recorder.publish, recorder=recorder, **kwargs)
+
+
+async def run_once(runtime: AgentRuntime, agent: str, **kwargs: Any) -> str:
+    run_id = await runtime.start(user_id="u1", agent=agent, message="hello", **kwargs)
+    await runtime.wait(run_id)
+    return run_id
+
+
+async def good(request: AgentRequest, run: RunHandle) -> JSONDict:
+    await run.think("looking")
+    result = await run.use_tool(ECHO, {"text": request.message})
+    return {"answer": result["echo"]}
+
+
+async def test_successful_run_emits_the_five_events_in_order() -> None:
+    recorder = Recorder()
+    runtime = runtime_with(FunctionAgent("good", good), recorder=recorder)
+    run_id = await run_once(runtime, "good", request_id="r-1")
+    assert recorder.types(run_id) == [
+        "agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"
+    ]
+    completed = recorder.events[-1][2]
+    assert completed["result"] == {"answer": "hello"} and completed["request_id"] == "r-1"
+    tool_done = recorder.events[3][2]
+    assert tool_done["tool"] == "echo" and tool_done["arguments"] == {"text": "hello"}
+    assert tool_done["result"] == {"echo": "hello"}
+    assert recorder.records[run_id]["status"] == "completed"
+
+
+async def test_agent_that_never_thinks_still_gets_one_thinking_event() -> None:
+    async def silent(request: AgentRequest, run: RunHandle) -> JSONDict:
+        return {"ok": True}
+
+    recorder = Recorder()
+    run_id = await run_once(runtime_with(FunctionAgent("silent", silent), recorder=recorder), "silent")
+    assert recorder.types(run_id) == ["agent_started", "agent_thinking", "agent_completed"]
+
+
+async def test_invalid_context_fails_the_run_with_its_code() -> None:
+    async def picky(request: AgentRequest, run: RunHandle) -> JSONDict:
+        raise InvalidContextError("monthly_spend", "must be a number")
+
+    recorder = Recorder()
+    run_id = await run_once(runtime_with(FunctionAgent("picky", picky), recorder=recorder), "picky")
+    assert recorder.types(run_id)[-1] == "agent_failed"
+    error = recorder.events[-1][2]["error"]
+    assert error["code"] == "invalid_context" and "monthly_spend" in error["message"]
+    assert recorder.records[run_id]["status"] == "failed"
+
+
+async def test_crashing_agent_fails_without_leaking_the_exception_text() -> None:
+    async def crash(request: AgentRequest, run: RunHandle) -> JSONDict:
+        raise KeyError("secret-internal-detail")
+
+    recorder = Recorder()
+    run_id = await run_once(runtime_with(FunctionAgent("crash", crash), recorder=recorder), "crash")
+    error = recorder.events[-1][2]["error"]
+    assert error["code"] == "agent_error" and "secret-internal-detail" not in error["message"]
+
+
+async def test_failing_tool_still_completes_its_pair_then_fails_the_run() -> None:
+    def explode() -> None:
+        raise ValueError("boom")
+
+    async def uses_bad_tool(request: AgentRequest, run: RunHandle) -> JSONDict:
+        await run.use_tool(Tool("bad", "explodes", explode), {})
+        return {}
+
+    recorder = Recorder()
+    run_id = await run_once(runtime_with(FunctionAgent("t", uses_bad_tool), recorder=recorder), "t")
+    assert recorder.types(run_id) == [
+        "agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_failed"
+    ]
+    assert recorder.events[3][2]["error"]["code"] == "agent_error"
+
+
+async def test_slow_agent_times_out_with_a_terminal_event() -> None:
+    async def slow(request: AgentRequest, run: RunHandle) -> JSONDict:
+        await asyncio.sleep(30)
+        return {}
+
+    recorder = Recorder()
+    runtime = runtime_with(FunctionAgent("slow", slow), recorder=recorder, timeout_seconds=0.05)
+    run_id = await run_once(runtime, "slow")
+    assert recorder.types(run_id)[-1] == "agent_failed"
+    assert recorder.events[-1][2]["error"]["code"] == "timeout"
+
+
+async def test_non_dict_result_fails_the_run() -> None:
+    async def wrong(request: AgentRequest, run: RunHandle) -> JSONDict:
+        return [1, 2]  # type: ignore[return-value]
+
+    recorder = Recorder()
+    run_id = await run_once(runtime_with(FunctionAgent("wrong", wrong), recorder=recorder), "wrong")
+    assert recorder.types(run_id)[-1] == "agent_failed"
+
+
+async def test_shutdown_cancels_runs_and_each_still_ends_once() -> None:
+    started = asyncio.Event()
+
+    async def forever(request: AgentRequest, run: RunHandle) -> JSONDict:
+        started.set()
+        await asyncio.sleep(3600)
+        return {}
+
+    recorder = Recorder()
+    runtime = runtime_with(FunctionAgent("forever", forever), recorder=recorder)
+    run_id = await runtime.start(user_id="u1", agent="forever", message="hi")
+    await started.wait()
+    await runtime.shutdown()
+    terminal = [t for t in recorder.types(run_id) if t in TERMINAL_EVENTS]
+    assert terminal == ["agent_failed"]
+    assert recorder.events[-1][2]["error"]["code"] == "cancelled"
+
+
+async def test_unknown_agent_is_refused_before_anything_is_emitted() -> None:
+    recorder = Recorder()
+    runtime = runtime_with(FunctionAgent("good", good), recorder=recorder)
+    with pytest.raises(ProtocolError) as caught:
+        await runtime.start(user_id="u1", agent="nope", message="hi")
+    assert caught.value.code == "unknown_agent" and "good" in caught.value.message
+    assert recorder.events == []
+
+
+async def test_concurrent_run_limit_per_user() -> None:
+    gate = asyncio.Event()
+
+    async def waits(request: AgentRequest, run: RunHandle) -> JSONDict:
+        await gate.wait()
+        return {}
+
+    recorder = Recorder()
+    runtime = runtime_with(FunctionAgent("w", waits), recorder=recorder, max_concurrent_per_user=2)
+    ids = [await runtime.start(user_id="u1", agent="w", message="m") for _ in range(2)]
+    with pytest.raises(ProtocolError) as caught:
+        await runtime.start(user_id="u1", agent="w", message="m")
+    assert caught.value.code == "too_many_runs"
+    other = await runtime.start(user_id="u2", agent="w", message="m")  # another user is unaffected
+    gate.set()
+    for run_id in [*ids, other]:
+        await runtime.wait(run_id)
+    assert runtime.active_runs("u1") == 0
+
+
+async def test_recorder_failure_does_not_cost_the_live_events() -> None:
+    recorder = Recorder(fail=True)
+    run_id = await run_once(runtime_with(FunctionAgent("good", good), recorder=recorder), "good")
+    assert recorder.types(run_id)[-1] == "agent_completed"
+
+
+async def test_events_of_a_run_all_go_to_the_requesting_user() -> None:
+    recorder = Recorder()
+    await run_once(runtime_with(FunctionAgent("good", good), recorder=recorder), "good")
+    assert {user for user, *_ in recorder.events} == {"u1"}
