@@ -1,0 +1,75 @@
+"""Checks of the wire contract: the event envelope and the five critical events of a run."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+CRITICAL_EVENTS = (
+    "agent_started",
+    "agent_thinking",
+    "tool_executing",
+    "tool_completed",
+    "agent_completed",
+)
+TERMINAL_EVENTS = ("agent_completed", "agent_failed")
+ENVELOPE_FIELDS = {"type": str, "data": dict, "run_id": str, "seq": int, "event_id": str, "timestamp": str}
+
+
+def assert_valid_envelope(event: Any) -> None:
+    """Fail unless ``event`` is a server envelope: typed fields, ISO 8601 UTC timestamp."""
+    assert isinstance(event, dict), f"event is not a JSON object: {event!r}"
+    missing = sorted(set(ENVELOPE_FIELDS) - set(event))
+    assert not missing, f"envelope lacks {missing}: {event!r}"
+    for name, kind in ENVELOPE_FIELDS.items():
+        value = event[name]
+        ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        assert ok, f"envelope field {name!r} should be {kind.__name__}, got {value!r}"
+    assert event["type"], "envelope 'type' is empty"
+    assert event["run_id"] and event["event_id"], f"empty run_id/event_id: {event!r}"
+    stamp = datetime.fromisoformat(event["timestamp"])
+    assert stamp.utcoffset() == timedelta(0), f"timestamp is not UTC: {event['timestamp']!r}"
+
+
+def event_types(events: Sequence[dict[str, Any]]) -> list[str]:
+    """The ``type`` of each event, in order."""
+    return [str(event.get("type")) for event in events]
+
+
+def assert_run_contract(events: Sequence[dict[str, Any]], *, completed: bool = True) -> None:
+    """Fail unless ``events`` is one whole run as the protocol describes it.
+
+    ``agent_started`` first; at least one ``agent_thinking``; tool calls as matched
+    ``tool_executing``/``tool_completed`` pairs (same ``call_id``, executing first); exactly one
+    terminal event, last (``agent_completed`` when ``completed``); one ``run_id``; ``seq``
+    growing by one; unique ``event_id``s; every envelope valid.
+    """
+    types = event_types(events)
+    assert events, "no events"
+    for event in events:
+        assert_valid_envelope(event)
+    assert types[0] == "agent_started", f"first event is not agent_started: {types}"
+    terminals = [t for t in types if t in TERMINAL_EVENTS]
+    assert len(terminals) == 1 and types[-1] in TERMINAL_EVENTS, f"not exactly one terminal event, last: {types}"
+    if completed:
+        assert types[-1] == "agent_completed", f"run did not complete: {events[-1]!r}"
+    assert "agent_thinking" in types, f"no agent_thinking: {types}"
+    for name in CRITICAL_EVENTS if completed else ():
+        assert name in types, f"critical event {name!r} missing: {types}"
+    run_ids = {event["run_id"] for event in events}
+    assert len(run_ids) == 1, f"events of several runs mixed: {sorted(run_ids)}"
+    seqs = [event["seq"] for event in events]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"seq does not grow by one: {seqs}"
+    assert len({event["event_id"] for event in events}) == len(events), "event_id repeated"
+    open_calls: dict[str, str] = {}
+    for event in events:
+        data = event["data"]
+        if event["type"] == "tool_executing":
+            assert data.get("call_id") not in open_calls, f"call_id reused while open: {data!r}"
+            open_calls[data.get("call_id")] = data.get("tool")
+        elif event["type"] == "tool_completed":
+            call_id = data.get("call_id")
+            assert call_id in open_calls, f"tool_completed without tool_executing: {data!r}"
+            assert open_calls.pop(call_id) == data.get("tool"), f"tool name changed: {data!r}"
+    assert not open_calls, f"tool calls never completed: {open_calls}"
