@@ -7,8 +7,8 @@ Database-library exceptions are translated inside this package into ``StorageErr
 
 from __future__ import annotations
 
-from netra_backend.app.db.models import RUN_STATUSES, Base, Run, User
+from netra_backend.app.db.models import Base, Run, User
 from netra_backend.app.db.runs import RunStore
 from netra_backend.app.db.session import Database
 
-__all__ = ["Base", "Database", "RUN_STATUSES", "Run", "RunStore", "User"]
+__all__ = ["Base", "Database", "Run", "RunStore", "User"]

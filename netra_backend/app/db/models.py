@@ -7,7 +7,7 @@ offset) as on PostgreSQL (``timestamptz``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import uuid4
 
 from sqlalchemy import (
@@ -72,7 +72,7 @@ class Base(DeclarativeBase):
     """Declarative base; its ``metadata`` is what the migrations build."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: dict[Any, Any] = {datetime: UTCDateTime()}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
 class User(Base):
@@ -93,9 +93,7 @@ class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_user_id_started_at", "user_id", "started_at"),
-        CheckConstraint(
-            "status IN ('running', 'completed', 'failed')", name="status"
-        ),
+        CheckConstraint("status IN ('running', 'completed', 'failed')", name="status"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -33,9 +33,7 @@ class RunStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(
-        self, run_id: str, user_id: str, agent: str, request: dict[str, Any]
-    ) -> None:
+    async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None:
         """Record a run as ``running``, started now."""
         async with self._db.session(
             f"create run {run_id!r}", on_conflict=f"run {run_id!r} exists already"
@@ -64,9 +62,7 @@ class RunStore:
         that id.
         """
         if status not in TERMINAL_STATUSES:
-            raise ValueError(
-                f"status must be one of {sorted(TERMINAL_STATUSES)}, got {status!r}"
-            )
+            raise ValueError(f"status must be one of {sorted(TERMINAL_STATUSES)}, got {status!r}")
         operation = f"finish run {run_id!r}"
         async with self._db.session(operation) as session:
             outcome = await session.execute(
@@ -94,7 +90,5 @@ class RunStore:
     async def get(self, user_id: str, run_id: str) -> dict[str, Any] | None:
         """One run, or ``None`` when it does not exist or belongs to someone else."""
         async with self._db.session(f"read run {run_id!r}") as session:
-            run = await session.scalar(
-                select(Run).where(Run.id == run_id, Run.user_id == user_id)
-            )
+            run = await session.scalar(select(Run).where(Run.id == run_id, Run.user_id == user_id))
             return run_to_dict(run) if run is not None else None

@@ -45,9 +45,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name="fk_runs_user_id_users", ondelete="CASCADE"
         ),
-        sa.CheckConstraint(
-            "status IN ('running', 'completed', 'failed')", name="ck_runs_status"
-        ),
+        sa.CheckConstraint("status IN ('running', 'completed', 'failed')", name="ck_runs_status"),
     )
     op.create_index("ix_runs_user_id", "runs", ["user_id"])
     op.create_index("ix_runs_user_id_started_at", "runs", ["user_id", "started_at"])

@@ -1,0 +1,103 @@
+"""Accounts: registration, password login, lookup by id."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Final
+
+from sqlalchemy import select, update
+
+from netra_backend.app.auth.passwords import hash_password, needs_rehash, verify_password
+from netra_backend.app.db import Database, User
+from netra_backend.app.errors import AuthError
+
+SUBSCRIPTIONS: Final[tuple[str, ...]] = ("free", "early", "mid", "enterprise")
+"""The subscription tiers an account can have."""
+
+BAD_CREDENTIALS: Final = "invalid email or password"
+"""One message for an unknown email and a wrong password, so neither can be probed."""
+
+
+@cache
+def _dummy_hash() -> str:
+    # Checked against when the email is unknown, so that path costs as much as a wrong
+    # password. Made on first use: importing this module does no hashing.
+    return hash_password("not-a-real-password")
+
+
+def normalize_email(email: str) -> str:
+    """The stored form of an email address: trimmed and lower-cased."""
+    return email.strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    """An account as the rest of the service sees it (never the password hash)."""
+
+    user_id: str
+    email: str
+    subscription: str
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, user: User) -> UserRecord:
+        """The record of a loaded ``User`` row."""
+        return cls(
+            user_id=user.id,
+            email=user.email,
+            subscription=user.subscription,
+            created_at=user.created_at,
+        )
+
+
+class UserStore:
+    """Creates and authenticates accounts. Password hashing runs off the event loop."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def register(self, email: str, password: str, subscription: str) -> UserRecord:
+        """Create an account; ``ConflictError`` when the email is taken (in any letter case)."""
+        if subscription not in SUBSCRIPTIONS:
+            raise ValueError(
+                f"subscription must be one of {list(SUBSCRIPTIONS)}, got {subscription!r}"
+            )
+        address = normalize_email(email)
+        password_hash = await asyncio.to_thread(hash_password, password)
+        # The unique constraint on the lower-cased email decides races between two sign-ups.
+        async with self._db.session(
+            "register a user", on_conflict=f"an account with email {address!r} exists already"
+        ) as session:
+            user = User(email=address, password_hash=password_hash, subscription=subscription)
+            session.add(user)
+            await session.flush()
+            return UserRecord.from_model(user)
+
+    async def authenticate(self, email: str, password: str) -> UserRecord:
+        """The account these credentials belong to; ``AuthError`` otherwise."""
+        address = normalize_email(email)
+        async with self._db.session("look up a user by email") as session:
+            user = await session.scalar(select(User).where(User.email == address))
+        stored_hash = user.password_hash if user is not None else _dummy_hash()
+        matches = await asyncio.to_thread(verify_password, password, stored_hash)
+        if user is None or not matches:
+            raise AuthError(BAD_CREDENTIALS)
+        if needs_rehash(stored_hash):
+            await self._rehash(user.id, password)
+        return UserRecord.from_model(user)
+
+    async def get(self, user_id: str) -> UserRecord | None:
+        """The account with this id, or ``None``."""
+        async with self._db.session("read a user") as session:
+            user = await session.get(User, user_id)
+            return UserRecord.from_model(user) if user is not None else None
+
+    async def _rehash(self, user_id: str, password: str) -> None:
+        password_hash = await asyncio.to_thread(hash_password, password)
+        async with self._db.session("update a password hash") as session:
+            await session.execute(
+                update(User).where(User.id == user_id).values(password_hash=password_hash)
+            )

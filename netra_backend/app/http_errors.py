@@ -1,0 +1,127 @@
+"""JSON error bodies for the HTTP API: ``{"error": {"code": ..., "message": ...}}``.
+
+``install_error_handlers(app)`` maps the service's exceptions to status codes:
+
+=====================  ======  ====================================================
+exception              status  code
+=====================  ======  ====================================================
+AuthError/TokenError   401     ``unauthorized`` / ``invalid_token`` (+ WWW-Authenticate)
+ConflictError          409     ``conflict``
+StorageError           503     ``storage_error`` (details logged, not sent)
+RequestValidationError 422     ``invalid_request`` with ``fields``
+HTTPException          as is   ``not_found``, ``method_not_allowed``, ...
+=====================  ======  ====================================================
+
+Validation errors never echo what was submitted (pydantic's ``input``), so a rejected
+password does not come back in the response.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from netra_backend.app.errors import AuthError, ConflictError, StorageError
+
+logger = logging.getLogger(__name__)
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    *,
+    fields: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON error response in the service's one error shape."""
+    detail: dict[str, Any] = {"code": code, "message": message}
+    if fields is not None:
+        detail["fields"] = fields
+    return JSONResponse({"error": detail}, status_code=status_code, headers=headers)
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    # ("body", "email") -> "email"; ("query", "limit") -> "limit"; ("body",) -> "body"
+    parts = [str(part) for part in loc]
+    if len(parts) > 1 and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    if len(parts) == 1 and parts[0].isdigit():
+        # A JSON decode error's location is a character offset into the body.
+        return "body"
+    return ".".join(parts) or "body"
+
+
+def validation_summary(errors: Sequence[Any]) -> tuple[str, list[str]]:
+    """``("<field>: <problem>; ...", [fields])`` built from pydantic errors, inputs left out."""
+    problems: list[str] = []
+    fields: list[str] = []
+    for error in errors:
+        if not isinstance(error, dict):
+            continue
+        field = _field_name(error.get("loc", ()))
+        problem = str(error.get("msg", "is invalid"))
+        if error.get("type") == "missing":
+            problem = "is required"
+        elif error.get("type") == "json_invalid":
+            problem = "is not valid JSON"
+        problems.append(f"{field}: {problem}")
+        if field not in fields:
+            fields.append(field)
+    return ("; ".join(problems) or "the request is invalid", fields)
+
+
+async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuthError)
+    return error_response(401, exc.code, exc.reason, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def _conflict_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ConflictError)
+    return error_response(409, exc.code, exc.what)
+
+
+async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StorageError)
+    # The cause may hold SQL and parameters: log it, send a generic sentence.
+    logger.error("%s %s: %s", request.method, request.url.path, exc, exc_info=exc)
+    return error_response(
+        503,
+        exc.code,
+        "the database is unavailable; try again shortly",
+        headers={"Retry-After": "1"},
+    )
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    message, fields = validation_summary(exc.errors())
+    return error_response(422, "invalid_request", message, fields=fields)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    try:
+        phrase = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        phrase = "error"
+    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    message = exc.detail if isinstance(exc.detail, str) else phrase
+    headers = dict(exc.headers) if exc.headers else None
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the JSON error handlers on ``app``."""
+    app.add_exception_handler(AuthError, _auth_error)
+    app.add_exception_handler(ConflictError, _conflict_error)
+    app.add_exception_handler(StorageError, _storage_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
