@@ -230,9 +230,7 @@ def test_register_with_missing_fields_and_bad_json_is_422(client: httpx.Client) 
 def test_login_returns_200_and_a_token_for_the_same_user(client: httpx.Client) -> None:
     email = _email()
     registered = _register(client, email)
-    response = client.post(
-        "/api/auth/login", json={"email": email.title(), "password": PASSWORD}
-    )
+    response = client.post("/api/auth/login", json={"email": email.title(), "password": PASSWORD})
     assert response.status_code == 200
     body = response.json()
     assert body["user_id"] == registered["user_id"]
