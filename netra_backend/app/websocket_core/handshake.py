@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from netra_backend.app.auth import bearer_token_from_header
 from netra_backend.app.errors import TokenError
 
 SUBPROTOCOL = "netra.v1"
@@ -34,10 +35,10 @@ def credentials_from_handshake(
     """
     subprotocol = SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
     if authorization:
-        scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None, TokenError("Authorization header must be 'Bearer <token>'"), subprotocol
-        return Credentials(token.strip(), subprotocol), None, subprotocol
+        try:
+            return Credentials(bearer_token_from_header(authorization), subprotocol), None, subprotocol
+        except TokenError as exc:
+            return None, exc, subprotocol
     for offered in subprotocols:
         if offered.startswith(BEARER_SUBPROTOCOL_PREFIX):
             if subprotocol is None:

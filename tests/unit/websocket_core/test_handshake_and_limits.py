@@ -29,7 +29,7 @@ def test_browser_subprotocols_give_token_and_select_netra_v1() -> None:
     [
         (None, [], "missing token"),
         ("Basic dXNlcjpwYXNz", [], "Bearer"),
-        ("Bearer ", [], "Bearer"),
+        ("Bearer ", [], "token"),
         (None, ["bearer.tok"], SUBPROTOCOL),
     ],
 )
