@@ -1,0 +1,49 @@
+"""import_guard: find every import of a removed module and rewrite it to the canonical one.
+
+Stand-alone: depends on LibCST and rich only. See ``docs/import_guard.md``.
+"""
+
+from __future__ import annotations
+
+from import_guard.api import load_config, scan
+from import_guard.checker import Finding
+from import_guard.config import Config, NameRule, RemovedModule, find_config, load_config_file, parse_config
+from import_guard.errors import (
+    ConfigError,
+    DecodeError,
+    FindingsError,
+    HelpShown,
+    ImportGuardError,
+    ParseError,
+    SourceError,
+    UsageError,
+)
+from import_guard.runner import FileResult, Mode, RunContext, Status, process_source, run
+from import_guard.testing import assert_no_removed_imports
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DecodeError",
+    "FileResult",
+    "Finding",
+    "FindingsError",
+    "HelpShown",
+    "ImportGuardError",
+    "Mode",
+    "NameRule",
+    "ParseError",
+    "RemovedModule",
+    "RunContext",
+    "SourceError",
+    "Status",
+    "UsageError",
+    "assert_no_removed_imports",
+    "find_config",
+    "load_config",
+    "load_config_file",
+    "parse_config",
+    "process_source",
+    "run",
+    "scan",
+]

@@ -1,0 +1,282 @@
+"""Read-only checks: match a file's import sites against the removed-module map.
+
+Codes (documented in ``docs/import_guard.md``):
+
+* **IG001** an import (static or literal dynamic) of a removed module;
+* **IG002** a name of a removed module that has no replacement (``{ removed = ... }``);
+* **IG900** a file that cannot be read as Python (raised as :class:`SourceError` upstream).
+
+The matches carry everything the fixer needs, so the fixer never re-decides what a site means.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+
+from import_guard.config import Config, NameRule, RemovedModule
+from import_guard.extract import Alias, AttrChain, DynamicImport, Extraction, ImportStmt
+from import_guard.modules import resolve_dynamic, resolve_relative
+from import_guard.source import Source
+
+_IGNORE = re.compile(r"#\s*import-guard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One reported problem; ``line``/``col`` (1-based) are where the statement or call starts."""
+
+    path: str
+    line: int
+    col: int
+    end_line: int
+    code: str
+    message: str
+    module: str | None = None
+    names: tuple[str, ...] = ()
+    replacement: str | None = None
+    fixable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A canonical import: ``from module import name as bind`` or ``import module as bind``."""
+
+    module: str
+    name: str | None = None
+    bind: str | None = None
+
+    def render(self) -> str:
+        if self.name is None:
+            return f"import {self.module}" + (f" as {self.bind}" if self.bind else "")
+        alias = f" as {self.bind}" if self.bind and self.bind != self.name else ""
+        return f"from {self.module} import {self.name}{alias}"
+
+
+@dataclass(frozen=True, slots=True)
+class StmtMatch:
+    """A statement that references a removed module, and what each of its names becomes.
+
+    ``moved`` pairs an alias (``None`` for ``*``) with its target; ``kept`` are aliases that
+    stay in the original statement (names with no replacement, or unrelated names of a
+    ``from pkg import removed_mod, other`` statement). ``chains`` are ``a.b.c`` expressions
+    to rewrite along with an unaliased ``import a.b.c``.
+    """
+
+    stmt: ImportStmt
+    removed: RemovedModule
+    moved: tuple[tuple[Alias | None, Target], ...] = ()
+    kept: tuple[Alias, ...] = ()
+    kept_rules: tuple[NameRule, ...] = ()
+    chains: tuple[AttrChain, ...] = ()
+    fixable: bool = True
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicMatch:
+    """A literal dynamic import of a removed module; ``target`` is None when not rewritable."""
+
+    call: DynamicImport
+    removed: RemovedModule
+    target: str | None
+
+
+@dataclass(slots=True)
+class FileMatches:
+    """All matches of one file, plus the findings they produce (after ``# import-guard: ignore``)."""
+
+    stmts: list[StmtMatch] = field(default_factory=list)
+    dynamic: list[DynamicMatch] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+class _Index:
+    """Removed-module lookups for one config."""
+
+    def __init__(self, config: Config) -> None:
+        self.removed = config.removed
+        self.prefixes = tuple((m + ".", rm) for m, rm in config.removed.items())
+
+    def exact(self, module: str | None) -> RemovedModule | None:
+        return self.removed.get(module) if module else None
+
+    def parent(self, module: str | None) -> RemovedModule | None:
+        if module:
+            for prefix, rm in self.prefixes:
+                if module.startswith(prefix):
+                    return rm
+        return None
+
+
+def _target_for(rm: RemovedModule, alias: Alias) -> Target | NameRule:
+    rule = rm.names.get(alias.name)
+    if rule is None:
+        return Target(rm.replacement, alias.name, alias.asname)
+    if rule.removed is not None:
+        return rule
+    assert rule.module is not None and rule.new_name is not None
+    bind = alias.asname or (alias.name if rule.new_name != alias.name else None)
+    return Target(rule.module, rule.new_name, bind)
+
+
+def _match_from(stmt: ImportStmt, absolute: str | None, idx: _Index) -> StmtMatch | None:
+    rm = idx.exact(absolute)
+    if rm is not None:
+        if stmt.star:
+            return StmtMatch(stmt, rm, moved=((None, Target(rm.replacement, "*")),))
+        moved: list[tuple[Alias | None, Target]] = []
+        kept: list[Alias] = []
+        rules: list[NameRule] = []
+        for alias in stmt.aliases:
+            t = _target_for(rm, alias)
+            if isinstance(t, Target):
+                moved.append((alias, t))
+            else:
+                kept.append(alias)
+                rules.append(t)
+        return StmtMatch(stmt, rm, tuple(moved), tuple(kept), tuple(rules))
+    rm = idx.parent(absolute)
+    if rm is not None:
+        return StmtMatch(stmt, rm, fixable=False, note="imports from a submodule of a removed module")
+    if absolute is None or stmt.star:
+        return None
+    moved = []
+    kept = []
+    found: RemovedModule | None = None
+    for alias in stmt.aliases:
+        sub = idx.exact(f"{absolute}.{alias.name}")
+        if sub is not None:
+            found = sub
+            moved.append((alias, Target(sub.replacement, None, alias.asname or alias.name)))
+        else:
+            kept.append(alias)
+    if found is None:
+        return None
+    return StmtMatch(stmt, found, tuple(moved), tuple(kept))
+
+
+def _match_import(stmt: ImportStmt, chains: dict[str, list[AttrChain]], idx: _Index) -> list[StmtMatch]:
+    out = []
+    for alias in stmt.aliases:
+        rm = idx.exact(alias.name)
+        if rm is not None:
+            used = () if alias.asname else tuple(chains.get(alias.name, ()))
+            renamed = sorted({c.attr for c in used if c.attr in rm.names and rm.names[c.attr].module})
+            note = f"attributes moved elsewhere ({', '.join(renamed)}); fix by hand" if renamed else None
+            out.append(
+                StmtMatch(
+                    stmt,
+                    rm,
+                    moved=((alias, Target(rm.replacement, None, alias.asname)),),
+                    chains=used,
+                    fixable=not renamed,
+                    note=note,
+                )
+            )
+            continue
+        rm = idx.parent(alias.name)
+        if rm is not None:
+            out.append(StmtMatch(stmt, rm, fixable=False, note="imports a submodule of a removed module"))
+    return out
+
+
+def _ignored(src: Source, line: int, end_line: int, code: str) -> bool:
+    block = "\n".join(src.line_text(n) for n in range(line, end_line + 1))
+    if "import-guard" not in block:
+        return False
+    comments: list[str]
+    try:
+        comments = [
+            t.string for t in tokenize.generate_tokens(io.StringIO(block + "\n").readline) if t.type == tokenize.COMMENT
+        ]
+    except (tokenize.TokenError, SyntaxError):
+        comments = [block]  # the statement began mid-line (after ';'): fall back to text
+    for comment in comments:
+        m = _IGNORE.search(comment)
+        if m and (m.group(1) is None or code in {c.strip() for c in m.group(1).split(",")}):
+            return True
+    return False
+
+
+def render_targets(targets: list[Target]) -> str:
+    """Canonical import text for ``targets``: one ``from`` per module, ``import`` lines after."""
+    groups: dict[str, list[str]] = {}
+    plain: list[str] = []
+    for t in targets:
+        if t.name is None:
+            plain.append(t.render())
+        else:
+            alias = f" as {t.bind}" if t.bind and t.bind != t.name else ""
+            groups.setdefault(t.module, []).append(t.name + alias)
+    return "; ".join([f"from {m} import {', '.join(n)}" for m, n in groups.items()] + plain)
+
+
+def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
+    s = m.stmt
+    out: list[Finding] = []
+    pos = dict(path=src.path, line=s.line, col=s.col + 1, end_line=s.end_line, module=m.removed.module)
+    if m.moved or not m.fixable:
+        names = tuple("*" if a is None else a.name for a, _ in m.moved)
+        replacement = render_targets([t for _, t in m.moved]) or None
+        msg = f"import of removed module '{m.removed.module}'"
+        if replacement:
+            msg += f"; use `{replacement}`"
+        if m.note:
+            msg += f" ({m.note})"
+        out.append(Finding(code="IG001", message=msg, names=names, replacement=replacement, fixable=m.fixable, **pos))  # type: ignore[arg-type]
+    for alias, rule in zip(m.kept, m.kept_rules):
+        msg = f"'{alias.name}' was removed from '{m.removed.module}' with no replacement: {rule.removed}"
+        out.append(Finding(code="IG002", message=msg, names=(alias.name,), fixable=False, **pos))  # type: ignore[arg-type]
+    return out
+
+
+def check(src: Source, ex: Extraction, config: Config, module: str | None, is_package: bool) -> FileMatches:
+    """Match every import site of ``src`` against ``config``."""
+    idx = _Index(config)
+    result = FileMatches()
+    chains: dict[str, list[AttrChain]] = {}
+    for c in ex.chains:
+        chains.setdefault(c.dotted, []).append(c)
+    for stmt in ex.imports:
+        if stmt.is_from:
+            absolute = resolve_relative(module, is_package, stmt.level, stmt.module)
+            matched = _match_from(stmt, absolute, idx)
+            if matched is not None:
+                result.stmts.append(matched)
+        else:
+            result.stmts.extend(_match_import(stmt, chains, idx))
+    for call in ex.dynamic:
+        absolute = resolve_dynamic(call.arg, call.package)
+        rm = idx.exact(absolute)
+        if rm is not None:
+            result.dynamic.append(DynamicMatch(call, rm, rm.replacement))
+        elif (rm := idx.parent(absolute)) is not None:
+            result.dynamic.append(DynamicMatch(call, rm, None))
+    # A suppressed site is left alone by the fixer too: the comment says it is on purpose.
+    kept_stmts = []
+    for sm in result.stmts:
+        found = _stmt_findings(src, sm)
+        live = [f for f in found if not _ignored(src, f.line, f.end_line, f.code)]
+        result.findings.extend(live)
+        if live or not found:
+            kept_stmts.append(sm)
+    result.stmts = kept_stmts
+    kept_dynamic = []
+    for dm in result.dynamic:
+        c = dm.call
+        if dm.target:
+            msg = f"dynamic import of removed module '{dm.removed.module}'; use '{dm.target}'"
+        else:
+            msg = f"dynamic import of a submodule of removed module '{dm.removed.module}' (fix by hand)"
+        f = Finding(
+            src.path, c.line, c.col + 1, c.end_line, "IG001", msg, dm.removed.module, (), dm.target, dm.target is not None
+        )
+        if not _ignored(src, f.line, f.end_line, f.code):
+            result.findings.append(f)
+            kept_dynamic.append(dm)
+    result.dynamic = kept_dynamic
+    result.findings.sort(key=lambda f: (f.line, f.col, f.code))
+    return result

@@ -1,0 +1,128 @@
+"""``import-guard``: find and rewrite imports of removed modules.
+
+Commands are thin over :mod:`import_guard.api`; every failure is an
+:class:`~import_guard.errors.ImportGuardError` carrying its exit code, and only
+:func:`main` turns it into a process exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn, TextIO
+
+from import_guard.api import load_config, scan
+from import_guard.errors import FindingsError, HelpShown, ImportGuardError, UsageError
+from import_guard.report import FORMATS, render
+from import_guard.runner import FileResult, Mode, Status
+
+EPILOG = """\
+exit codes: 0 clean, 1 findings left (or changes to make, with --diff), 2 usage or config error.
+checks: IG001 import of a removed module, IG002 removed name with no replacement,
+IG900 file that is not Python. Suppress one on purpose with `# import-guard: ignore`.
+Config: [tool.import_guard] in pyproject.toml (found walking up from the first path).
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    # argparse would exit by itself; only main() exits.
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if status:
+            raise UsageError(message or f"{self.prog}: exit {status}")
+        raise HelpShown()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _Parser(add_help=False)
+    common.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
+    common.add_argument("--config", metavar="FILE", help="TOML file holding the [tool.import_guard] table")
+    common.add_argument("--exclude", metavar="GLOB", action="append", default=[], help="skip matching paths (repeatable)")
+    common.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)")
+    common.add_argument(
+        "--no-prefilter", action="store_true", help="parse every file, not only those naming a removed module"
+    )
+    parser = _Parser(
+        prog="import-guard",
+        description="Find every import of a removed module and rewrite it to the canonical one.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    check = sub.add_parser("check", parents=[common], help="report references (IG001, IG002, IG900)", epilog=EPILOG)
+    check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    fix = sub.add_parser("fix", parents=[common], help="rewrite references to the canonical imports", epilog=EPILOG)
+    fix.add_argument("--diff", action="store_true", help="print a unified diff and change nothing")
+    fix.add_argument("--format", choices=FORMATS, default="text", help="format of the findings left")
+    return parser
+
+
+def _findings(results: Sequence[FileResult]) -> list:  # type: ignore[type-arg]
+    return [f for r in results for f in r.findings]
+
+
+def _files_with(results: Sequence[FileResult]) -> int:
+    return sum(1 for r in results if r.findings)
+
+
+def run_command(argv: Sequence[str], out: TextIO) -> int:
+    """Run one command; returns 0 or raises an ImportGuardError carrying the exit code."""
+    args = build_parser().parse_args(list(argv))
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    config = load_config(args.paths, args.config)
+    mode = Mode.CHECK if args.command == "check" else (Mode.DIFF if args.diff else Mode.FIX)
+    results = scan(
+        args.paths, mode, config=config, exclude=args.exclude, jobs=args.jobs, prefilter=not args.no_prefilter
+    )
+    findings = _findings(results)
+    if mode is Mode.CHECK:
+        out.write(render(findings, args.format))
+        if findings:
+            if args.format == "text":
+                out.write(f"Found {len(findings)} finding(s) in {_files_with(results)} file(s).\n")
+            raise FindingsError(len(findings), _files_with(results))
+        if args.format == "text":
+            out.write(f"All clear: {len(results)} file(s) checked.\n")
+        return 0
+    changed = [r for r in results if r.status is Status.FIXED]
+    if mode is Mode.DIFF:
+        for r in changed:
+            out.write(r.diff or "")
+        left = [f for r in results if r.status is not Status.FIXED for f in r.findings]
+        left += [f for r in changed for f in r.findings]
+        if left and args.format != "text":
+            out.write(render(left, args.format))
+        if changed or left:
+            raise FindingsError(len(left) + len(changed), len(changed))
+        return 0
+    if args.format == "text":
+        for r in changed:
+            out.write(f"fixed {r.path}\n")
+        for r in results:
+            if r.status is Status.FAILED and r.error is not None:
+                out.write(f"failed {r.path}: {r.error.reason}\n")
+    out.write(render(findings, args.format))
+    if args.format == "text":
+        out.write(f"Fixed {len(changed)} file(s); {len(findings)} finding(s) left.\n")
+    if findings:
+        raise FindingsError(len(findings), _files_with(results))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Console entry point: the only place that exits."""
+    try:
+        code = run_command(sys.argv[1:] if argv is None else argv, sys.stdout)
+    except (FindingsError, HelpShown) as exc:
+        code = exc.exit_code
+    except ImportGuardError as exc:
+        print(f"import-guard: error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    sys.exit(code)

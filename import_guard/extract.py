@@ -1,0 +1,251 @@
+"""Read-only extraction of every import site of one file, with exact character spans.
+
+The fast path is :func:`ast.parse` of the running interpreter (C, several times faster than
+LibCST). A file it rejects may still be valid Python of a newer version (PEP 695 ``type X``,
+``def f[T]()``, PEP 701 f-strings on Python 3.11): those go through LibCST's native parser,
+which knows the newer grammar (:mod:`import_guard.extract_cst`). Only when both reject a file
+is it unparsable (IG900). Both paths produce the same records.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass
+
+from import_guard.errors import ParseError
+from import_guard.source import Source
+
+IMPORT_FUNCS = frozenset({"import_module", "__import__"})
+
+# ``from`` <module with optional dots> ``import``; module text never holds comments or strings.
+_FROM_MODULE = re.compile(
+    r"from(?:[ \t\f]|\\(?:\r\n|\r|\n))+(.*?)(?:[ \t\f]|\\(?:\r\n|\r|\n))*import\b", re.S
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Alias:
+    """One ``name [as asname]`` of an import statement; ``start``/``end`` span all of it."""
+
+    name: str
+    asname: str | None
+    start: int
+    end: int
+    line: int
+    col: int
+
+
+@dataclass(frozen=True, slots=True)
+class ImportStmt:
+    """An ``import`` or ``from ... import`` statement.
+
+    ``module``/``level`` are the raw ``from`` target (``None`` for ``from . import x``);
+    ``module_start``/``module_end`` span its dots and name. ``top_level`` is true for
+    statements directly in the module body (the only ones the fixer may merge or delete).
+    """
+
+    is_from: bool
+    module: str | None
+    level: int
+    aliases: tuple[Alias, ...]
+    star: bool
+    start: int
+    end: int
+    module_start: int
+    module_end: int
+    line: int
+    col: int
+    end_line: int
+    top_level: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicImport:
+    """``importlib.import_module("lit")`` or ``__import__("lit")`` with a literal first argument."""
+
+    arg: str
+    arg_start: int
+    arg_end: int
+    package: str | None
+    line: int
+    col: int
+    end_line: int
+
+
+@dataclass(frozen=True, slots=True)
+class AttrChain:
+    """A dotted expression equal to a removed module (``a.b.c``), and the attribute read from it."""
+
+    dotted: str
+    start: int
+    end: int
+    attr: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Extraction:
+    """Everything the checker and the fixer need from one file."""
+
+    imports: tuple[ImportStmt, ...]
+    dynamic: tuple[DynamicImport, ...]
+    chains: tuple[AttrChain, ...]
+    grammar: str
+
+
+def from_module_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Span of the dots and dotted name between ``from`` and ``import`` in text[start:end]."""
+    m = _FROM_MODULE.match(text, start, end)
+    if m is None:  # pragma: no cover - both parsers already accepted the statement
+        raise ValueError("not a from-import")
+    return m.start(1), m.end(1)
+
+
+def _dotted(node: ast.expr) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _literal(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _is_import_call(func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id in IMPORT_FUNCS
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in IMPORT_FUNCS
+        and isinstance(func.value, ast.Name)
+        and func.value.id in ("importlib", "builtins")
+    )
+
+
+def _extract_ast(src: Source, tree: ast.Module, targets: frozenset[str]) -> Extraction:
+    off = src.offset_from_bytes
+    top = {id(n) for n in tree.body}
+    segs = {t.rpartition(".")[2] for t in targets}
+    imports: list[ImportStmt] = []
+    dynamic: list[DynamicImport] = []
+    chain_nodes: dict[int, tuple[str, int, int]] = {}
+    readers: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            start = off(node.lineno, node.col_offset)
+            end = off(node.end_lineno or node.lineno, node.end_col_offset or 0)
+            aliases = tuple(
+                Alias(
+                    a.name,
+                    a.asname,
+                    off(a.lineno, a.col_offset),
+                    off(a.end_lineno or a.lineno, a.end_col_offset or 0),
+                    a.lineno,
+                    src.position(off(a.lineno, a.col_offset))[1],
+                )
+                for a in node.names
+                if a.name != "*"
+            )
+            is_from = isinstance(node, ast.ImportFrom)
+            mstart, mend = from_module_span(src.text, start, end) if is_from else (start, start)
+            imports.append(
+                ImportStmt(
+                    is_from=is_from,
+                    module=node.module if isinstance(node, ast.ImportFrom) else None,
+                    level=(node.level or 0) if isinstance(node, ast.ImportFrom) else 0,
+                    aliases=aliases,
+                    star=not aliases,
+                    start=start,
+                    end=end,
+                    module_start=mstart,
+                    module_end=mend,
+                    line=node.lineno,
+                    col=src.position(start)[1],
+                    end_line=node.end_lineno or node.lineno,
+                    top_level=id(node) in top,
+                )
+            )
+        elif isinstance(node, ast.Call):
+            if node.args and _is_import_call(node.func):
+                arg = _literal(node.args[0])
+                if arg is not None:
+                    package = _literal(node.args[1]) if len(node.args) > 1 else None
+                    for kw in node.keywords:
+                        if kw.arg == "package":
+                            package = _literal(kw.value)
+                    a0 = node.args[0]
+                    start = off(node.lineno, node.col_offset)
+                    dynamic.append(
+                        DynamicImport(
+                            arg=arg,
+                            arg_start=off(a0.lineno, a0.col_offset),
+                            arg_end=off(a0.end_lineno or a0.lineno, a0.end_col_offset or 0),
+                            package=package,
+                            line=node.lineno,
+                            col=src.position(start)[1],
+                            end_line=node.end_lineno or node.lineno,
+                        )
+                    )
+        elif targets and isinstance(node, (ast.Attribute, ast.Name)):
+            last = node.attr if isinstance(node, ast.Attribute) else node.id
+            if last in segs:
+                dotted = _dotted(node)
+                if dotted in targets:
+                    chain_nodes[id(node)] = (
+                        dotted,
+                        off(node.lineno, node.col_offset),
+                        off(node.end_lineno or node.lineno, node.end_col_offset or 0),
+                    )
+            if isinstance(node, ast.Attribute):
+                readers.append((id(node.value), node.attr))
+    attrs = {vid: attr for vid, attr in readers if vid in chain_nodes}
+    chains = tuple(
+        AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in chain_nodes.items()
+    )
+    return Extraction(tuple(imports), tuple(dynamic), chains, "ast")
+
+
+def _ast_parse(text: str) -> ast.Module:
+    # Invalid escapes in scanned files emit SyntaxWarning/DeprecationWarning: not our business.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
+
+
+def parse_ok(src: Source) -> bool:
+    """Whether the text parses with either grammar (used to vet the fixer's output)."""
+    try:
+        _ast_parse(src.text)
+        return True
+    except (SyntaxError, ValueError):
+        from import_guard.extract_cst import cst_parses
+
+        return cst_parses(src.text)
+
+
+def extract(src: Source, targets: frozenset[str] = frozenset()) -> Extraction:
+    """Every import site of ``src``; ``targets`` are dotted names whose attribute chains to record.
+
+    Raises :class:`ParseError` when neither this interpreter's grammar nor LibCST's accepts it.
+    """
+    try:
+        tree = _ast_parse(src.text)
+    except (SyntaxError, ValueError) as exc:
+        from import_guard.extract_cst import extract_cst
+
+        result = extract_cst(src, targets)
+        if result is None:
+            line = getattr(exc, "lineno", None) or 1
+            col = getattr(exc, "offset", None) or 1
+            msg = getattr(exc, "msg", None) or str(exc)
+            raise ParseError(src.path, f"not valid Python: {msg}", line, col) from None
+        return result
+    return _extract_ast(src, tree, targets)
