@@ -52,8 +52,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.command == "serve":
             serve(args)
     except ValidationError as exc:
-        print(f"netra: invalid configuration:\n{exc}", file=sys.stderr)
+        print(f"netra: invalid configuration:\n{describe_settings_errors(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
+
+
+def describe_settings_errors(exc: ValidationError) -> str:
+    """One line per bad setting, named as the environment variable a user would set."""
+    lines = []
+    for error in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in error["loc"])
+        lines.append(f"  NETRA_{field.upper()}: {error['msg']}")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
