@@ -1,0 +1,223 @@
+"""Real Netra servers with special settings, for the Golden Path integration tests.
+
+``serving(backend, ...)`` starts ``create_app(Settings(...), registry=...)`` under uvicorn in a
+background thread, on a port bound before uvicorn starts (no race for a "free" port), with a
+throw-away database (a SQLite file, or a fresh PostgreSQL database ``netra_t_<hex>`` dropped
+afterwards). It returns once ``/api/health`` answers 200, and on exit sets
+``server.should_exit`` and waits for the thread, so the app's shutdown runs.
+
+The shared framework fixture (``real_services_all_backends``) covers default settings; this
+module is for what it cannot do: tiny frame and rate limits, a short agent timeout, a known
+JWT secret, scripted agents.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+import uvicorn
+
+from netra_backend.app.agents.registry import AgentRegistry
+from netra_backend.app.config import Settings
+from netra_backend.app.main import create_app
+from test_framework.databases import (
+    PostgresUnavailable,
+    ThrowawayDatabase,
+    create_postgres_database,
+    drop_postgres_database,
+    run_sync,
+    sqlite_database,
+)
+from test_framework.urls import ws_url_for
+from test_framework.users import TestUser, register_or_login
+from test_framework.websocket_helpers import WebSocketTestClient
+
+HOST = "127.0.0.1"
+BACKENDS = ("sqlite", "postgresql")
+
+
+class ServerThreadError(RuntimeError):
+    """The server thread failed to start or to stop; carries the underlying error."""
+
+    def __init__(self, what: str, error: BaseException | None) -> None:
+        super().__init__(what, error)
+        self.what = what
+        self.error = error
+
+    def __str__(self) -> str:
+        return f"{self.what}: {self.error!r}" if self.error is not None else self.what
+
+
+@dataclass(eq=False)
+class GoldenPathServer:
+    """A running app as a test sees it: URLs, backend, settings and helpers."""
+
+    base_url: str
+    ws_url: str
+    backend: str
+    settings: Settings
+    jwt_secret: str
+
+    async def create_user(self, email: str | None = None, subscription: str = "free") -> TestUser:
+        """Register a user through the HTTP API (a unique email unless given)."""
+        return await register_or_login(self.base_url, email=email, subscription=subscription)
+
+    def create_user_sync(self, email: str | None = None, subscription: str = "free") -> TestUser:
+        """:meth:`create_user` for synchronous (module- or session-scoped) fixtures."""
+        return run_sync(self.create_user(email, subscription))
+
+    def websocket(self, token: str | None, **kwargs: Any) -> WebSocketTestClient:
+        """A client of this server's ``/api/ws`` (use ``async with``)."""
+        return WebSocketTestClient(self.ws_url, token, **kwargs)
+
+    def sign_token(self, claims: dict[str, Any], secret: str | None = None) -> str:
+        """An HS256 JWT with ``claims``, signed with the server's secret unless told otherwise."""
+        return jwt.encode(claims, secret or self.jwt_secret, algorithm="HS256")
+
+
+@dataclass(eq=False)
+class _ServerThread:
+    app: Any
+    ws_max_size: int
+    port: int = 0
+    server: uvicorn.Server | None = None
+    thread: threading.Thread | None = None
+    error: BaseException | None = field(default=None, repr=False)
+
+    def start(self, timeout: float = 60.0) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, 0))
+        self.port = int(sock.getsockname()[1])
+        config = uvicorn.Config(
+            self.app,
+            log_level="warning",
+            lifespan="on",
+            ws_max_size=self.ws_max_size,
+            # uvicorn's legacy "websockets" implementation imports a deprecated module, and
+            # warnings are errors in this suite.
+            ws="websockets-sansio",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(
+            target=self._serve, args=(sock,), name=f"golden-path-{self.port}", daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.server.started:
+            if not self.thread.is_alive():
+                raise ServerThreadError("server exited during startup", self.error)
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ServerThreadError(f"server not started within {timeout:.0f}s", self.error)
+            time.sleep(0.02)
+
+    def _serve(self, sock: socket.socket) -> None:
+        assert self.server is not None
+        try:
+            self.server.run(sockets=[sock])
+        except BaseException as error:  # noqa: BLE001 - reported by start()/stop()
+            self.error = error
+        finally:
+            sock.close()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        if self.server is None or self.thread is None:
+            return
+        self.server.should_exit = True
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            self.server.force_exit = True
+            self.thread.join(5.0)
+        if self.error is not None and not isinstance(self.error, SystemExit):
+            raise ServerThreadError("server failed", self.error)
+
+
+def _make_database(backend: str, data_dir: Path) -> ThrowawayDatabase:
+    if backend == "postgresql":
+        try:
+            return run_sync(create_postgres_database())
+        except PostgresUnavailable as error:
+            pytest.skip(f"needs PostgreSQL: {error}")
+    if backend != "sqlite":
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    return sqlite_database(data_dir)
+
+
+def _wait_healthy(base_url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            response = httpx.get(f"{base_url}/api/health", timeout=5.0)
+            if response.status_code == 200 and response.json() == {"status": "ok"}:
+                return
+            last = f"HTTP {response.status_code}: {response.text[:200]}"
+        except httpx.HTTPError as error:
+            last = repr(error)
+        time.sleep(0.05)
+    raise ServerThreadError(f"/api/health not healthy within {timeout:.0f}s ({last})", None)
+
+
+@contextmanager
+def serving(
+    backend: str,
+    *,
+    registry: AgentRegistry | None = None,
+    ws_max_size: int | None = None,
+    **settings: Any,
+) -> Iterator[GoldenPathServer]:
+    """A real server on ``backend`` with ``settings`` overrides; stopped and cleaned up after.
+
+    ``ws_max_size`` is uvicorn's own frame limit (default: 16 MiB, so the app's
+    ``ws_max_message_bytes`` check is what answers). Skips, naming PostgreSQL, when it is
+    unreachable.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix=f"netra-gp-{backend}-"))
+    database: ThrowawayDatabase | None = None
+    thread: _ServerThread | None = None
+    try:
+        database = _make_database(backend, data_dir)
+        secret = settings.pop("jwt_secret", None) or secrets.token_urlsafe(48)
+        config = Settings(
+            data_dir=data_dir, database_url=database.url, jwt_secret=secret, **settings
+        )
+        thread = _ServerThread(
+            create_app(config, registry=registry), ws_max_size or 16 * 1024 * 1024
+        )
+        thread.start()
+        base_url = f"http://{HOST}:{thread.port}"
+        _wait_healthy(base_url)
+        yield GoldenPathServer(
+            base_url=base_url,
+            ws_url=ws_url_for(base_url),
+            backend=backend,
+            settings=config,
+            jwt_secret=secret,
+        )
+    finally:
+        try:
+            if thread is not None:
+                thread.stop()
+        finally:
+            if database is not None and database.backend == "postgresql":
+                run_sync(drop_postgres_database(database))
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def backend_params() -> list[Any]:
+    """``[sqlite, postgresql]`` as pytest params; PostgreSQL marked ``real_services``."""
+    return [pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.real_services)]
