@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
 from netra_backend.app.agents.registry import AgentRegistry
 from netra_backend.app.auth import router as auth_router
@@ -13,6 +16,11 @@ from netra_backend.app.config import Settings
 from netra_backend.app.http_errors import install_error_handlers
 from netra_backend.app.services import Services
 from netra_backend.app.websocket_core.route import websocket_endpoint
+
+
+WEB_DIR = Path(__file__).parent / "web"
+# The page loads only its own files and talks only to its own origin (HTTP and WebSocket).
+PAGE_CSP = "default-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'"
 
 
 def create_app(settings: Settings | None = None, *, registry: AgentRegistry | None = None) -> FastAPI:
@@ -40,4 +48,9 @@ def create_app(settings: Settings | None = None, *, registry: AgentRegistry | No
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.get("/", include_in_schema=False)
+    async def chat_page() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html", headers={"Content-Security-Policy": PAGE_CSP})
+
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app
