@@ -28,7 +28,7 @@ Config: [tool.import_guard] in pyproject.toml (found walking up from the first p
 class _Parser(argparse.ArgumentParser):
     # argparse would exit by itself; only main() exits.
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}")
+        raise UsageError(message)
 
     def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
         if status:
