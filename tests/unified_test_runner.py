@@ -33,8 +33,11 @@ from pathlib import Path
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 CATEGORIES = ("unit", "integration", "e2e", "mission_critical")
-# Measured at ~N% (see README); a little below so small changes do not flap the build.
-COVERAGE_FAIL_UNDER = 80
+# Thresholds sit a little under the measured figures, so small changes do not flap the
+# build: the whole suite measured 69% (``--execution-mode comprehensive``); a slice
+# (``--test-pattern``/``--category``) leaves most modules unexercised, so it gets its own floor.
+COVERAGE_FAIL_UNDER_FULL = 65
+COVERAGE_FAIL_UNDER_SLICE = 35
 COVERAGE_PACKAGES = ("netra_backend", "import_guard", "test_framework")
 NO_TESTS_COLLECTED = 5
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -77,7 +80,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--coverage",
         action="store_true",
-        help=f"measure coverage ({', '.join(COVERAGE_PACKAGES)}), fail under {COVERAGE_FAIL_UNDER}%%",
+        help=f"measure coverage of {', '.join(COVERAGE_PACKAGES)} with a terminal report",
+    )
+    parser.add_argument(
+        "--coverage-fail-under",
+        type=float,
+        help=f"coverage floor in percent (default {COVERAGE_FAIL_UNDER_FULL} for the whole suite, "
+        f"{COVERAGE_FAIL_UNDER_SLICE} for a --test-pattern/--category slice)",
     )
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     return parser.parse_args(argv)
@@ -119,7 +128,17 @@ def select_targets(categories: Sequence[str], pattern: str | None) -> list[str]:
     return targets
 
 
-def pytest_command(args: argparse.Namespace, targets: Sequence[str], junit: Path) -> list[str]:
+def coverage_floor(args: argparse.Namespace, categories: Sequence[str]) -> float:
+    """The ``--cov-fail-under`` value: explicit, or by whether the whole suite runs."""
+    if args.coverage_fail_under is not None:
+        return float(args.coverage_fail_under)
+    whole = args.test_pattern is None and set(CATEGORIES) <= set(categories)
+    return COVERAGE_FAIL_UNDER_FULL if whole else COVERAGE_FAIL_UNDER_SLICE
+
+
+def pytest_command(
+    args: argparse.Namespace, categories: Sequence[str], targets: Sequence[str], junit: Path
+) -> list[str]:
     command = [sys.executable, "-m", "pytest", *targets, f"--junitxml={junit}", "-o", "junit_family=xunit2"]
     if args.execution_mode == "fast":
         command.append("-x")
@@ -129,7 +148,7 @@ def pytest_command(args: argparse.Namespace, targets: Sequence[str], junit: Path
         command.append("--staging-gcp")
     if args.coverage:
         command += [f"--cov={package}" for package in COVERAGE_PACKAGES]
-        command += ["--cov-report=term", f"--cov-fail-under={COVERAGE_FAIL_UNDER}"]
+        command += ["--cov-report=term", f"--cov-fail-under={coverage_floor(args, categories):g}"]
     if sys.stdout.isatty():
         command.append("--color=yes")
     return [*command, *args.pytest_args]
@@ -215,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return NO_TESTS_COLLECTED
     with tempfile.TemporaryDirectory(prefix="netra-runner-") as scratch:
         junit = Path(scratch) / "junit.xml"
-        code, summary = run_streaming(pytest_command(args, targets, junit))
+        code, summary = run_streaming(pytest_command(args, categories, targets, junit))
         results = read_junit(junit, categories)
     print(format_table(results))
     print(f"categories: {', '.join(categories)}; wall time {time.monotonic() - started:.1f}s")
