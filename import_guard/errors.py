@@ -30,6 +30,13 @@ class ImportGuardError(Exception):
         # picklable across ProcessPoolExecutor boundaries.
         return (type(self), self.args)
 
+    # Value equality, so results carrying errors compare equal across process boundaries.
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self.args == other.args  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), self.args))
+
 
 class ConfigError(ImportGuardError):
     """The configuration is missing or invalid; ``key`` names the offending TOML key."""

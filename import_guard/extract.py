@@ -13,10 +13,12 @@ import ast
 import re
 import warnings
 from dataclasses import dataclass
+from typing import TypeVar
 
 from import_guard.errors import ParseError
 from import_guard.source import Source
 
+_T = TypeVar("_T", "ImportStmt", "DynamicImport")
 IMPORT_FUNCS = frozenset({"import_module", "__import__"})
 
 # ``from`` <module with optional dots> ``import``; module text never holds comments or strings.
@@ -100,6 +102,11 @@ def from_module_span(text: str, start: int, end: int) -> tuple[int, int]:
     if m is None:  # pragma: no cover - both parsers already accepted the statement
         raise ValueError("not a from-import")
     return m.start(1), m.end(1)
+
+
+def _ordered(items: list[_T]) -> tuple[_T, ...]:
+    """Source order (ast.walk is breadth-first, LibCST depth-first)."""
+    return tuple(sorted(items, key=lambda i: (i.line, i.col)))
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -210,7 +217,7 @@ def _extract_ast(src: Source, tree: ast.Module, targets: frozenset[str]) -> Extr
     chains = tuple(
         AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in chain_nodes.items()
     )
-    return Extraction(tuple(imports), tuple(dynamic), chains, "ast")
+    return Extraction(_ordered(imports), _ordered(dynamic), chains, "ast")
 
 
 def _ast_parse(text: str) -> ast.Module:

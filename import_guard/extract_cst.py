@@ -18,6 +18,7 @@ from import_guard.extract import (
     DynamicImport,
     Extraction,
     ImportStmt,
+    _ordered,
     from_module_span,
 )
 from import_guard.source import Source
@@ -184,4 +185,4 @@ def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
     wrapper.visit(collector)
     attrs = {vid: attr for vid, attr in collector.readers if vid in collector.chains}
     chains = tuple(AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in collector.chains.items())
-    return Extraction(tuple(collector.imports), tuple(collector.dynamic), chains, "libcst")
+    return Extraction(_ordered(collector.imports), _ordered(collector.dynamic), chains, "libcst")
