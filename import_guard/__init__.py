@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from import_guard.api import load_config, scan
 from import_guard.checker import Finding
-from import_guard.config import Config, NameRule, RemovedModule, find_config, load_config_file, parse_config
+from import_guard.config import (
+    Config,
+    NameRule,
+    RemovedModule,
+    find_config,
+    load_config_file,
+    parse_config,
+)
 from import_guard.errors import (
     ConfigError,
     DecodeError,

@@ -15,6 +15,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass, field
+from typing import Any
 
 from import_guard.config import Config, NameRule, RemovedModule
 from import_guard.extract import Alias, AttrChain, DynamicImport, Extraction, ImportStmt
@@ -217,7 +218,13 @@ def render_targets(targets: list[Target]) -> str:
 def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
     s = m.stmt
     out: list[Finding] = []
-    pos = dict(path=src.path, line=s.line, col=s.col + 1, end_line=s.end_line, module=m.removed.module)
+    pos: dict[str, Any] = {
+        "path": src.path,
+        "line": s.line,
+        "col": s.col + 1,
+        "end_line": s.end_line,
+        "module": m.removed.module,
+    }
     if m.moved or not m.fixable:
         names = tuple("*" if a is None else a.name for a, _ in m.moved)
         replacement = render_targets([t for _, t in m.moved]) or None
@@ -226,10 +233,10 @@ def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
             msg += f"; use `{replacement}`"
         if m.note:
             msg += f" ({m.note})"
-        out.append(Finding(code="IG001", message=msg, names=names, replacement=replacement, fixable=m.fixable, **pos))  # type: ignore[arg-type]
+        out.append(Finding(code="IG001", message=msg, names=names, replacement=replacement, fixable=m.fixable, **pos))
     for alias, rule in zip(m.kept, m.kept_rules):
         msg = f"'{alias.name}' was removed from '{m.removed.module}' with no replacement: {rule.removed}"
-        out.append(Finding(code="IG002", message=msg, names=(alias.name,), fixable=False, **pos))  # type: ignore[arg-type]
+        out.append(Finding(code="IG002", message=msg, names=(alias.name,), fixable=False, **pos))
     return out
 
 
@@ -266,13 +273,22 @@ def check(src: Source, ex: Extraction, config: Config, module: str | None, is_pa
     result.stmts = kept_stmts
     kept_dynamic = []
     for dm in result.dynamic:
-        c = dm.call
+        call = dm.call
         if dm.target:
             msg = f"dynamic import of removed module '{dm.removed.module}'; use '{dm.target}'"
         else:
             msg = f"dynamic import of a submodule of removed module '{dm.removed.module}' (fix by hand)"
         f = Finding(
-            src.path, c.line, c.col + 1, c.end_line, "IG001", msg, dm.removed.module, (), dm.target, dm.target is not None
+            src.path,
+            call.line,
+            call.col + 1,
+            call.end_line,
+            "IG001",
+            msg,
+            dm.removed.module,
+            (),
+            dm.target,
+            dm.target is not None,
         )
         if not _ignored(src, f.line, f.end_line, f.code):
             result.findings.append(f)

@@ -90,8 +90,7 @@ def run_command(argv: Sequence[str], out: TextIO) -> int:
         return 0
     changed = [r for r in results if r.status is Status.FIXED]
     if mode is Mode.DIFF:
-        for r in changed:
-            out.write(r.diff or "")
+        out.writelines(r.diff or "" for r in changed)
         left = [f for r in results if r.status is not Status.FIXED for f in r.findings]
         left += [f for r in changed for f in r.findings]
         if left and args.format != "text":
@@ -100,8 +99,7 @@ def run_command(argv: Sequence[str], out: TextIO) -> int:
             raise FindingsError(len(left) + len(changed), len(changed))
         return 0
     if args.format == "text":
-        for r in changed:
-            out.write(f"fixed {r.path}\n")
+        out.writelines(f"fixed {r.path}\n" for r in changed)
         for r in results:
             if r.status is Status.FAILED and r.error is not None:
                 out.write(f"failed {r.path}: {r.error.reason}\n")

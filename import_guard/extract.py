@@ -23,7 +23,7 @@ IMPORT_FUNCS = frozenset({"import_module", "__import__"})
 
 # ``from`` <module with optional dots> ``import``; module text never holds comments or strings.
 _FROM_MODULE = re.compile(
-    r"from(?:[ \t\f]|\\(?:\r\n|\r|\n))+(.*?)(?:[ \t\f]|\\(?:\r\n|\r|\n))*import\b", re.S
+    r"from(?:[ \t\f]|\\(?:\r\n|\r|\n))+(.*?)(?:[ \t\f]|\\(?:\r\n|\r|\n))*import\b", re.DOTALL
 )
 
 

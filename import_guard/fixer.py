@@ -26,7 +26,7 @@ from import_guard.extract import Extraction, ImportStmt
 from import_guard.source import Source
 
 _AS_TAIL = re.compile(r"(?:[ \t\f]|\\(?:\r\n|\r|\n))+as(?:[ \t\f]|\\(?:\r\n|\r|\n))+\w+\Z")
-_PLAIN_STRING = re.compile(r"([rRuU]?)('''|\"\"\"|'|\")(.*)\2\Z", re.S)
+_PLAIN_STRING = re.compile(r"([rRuU]?)('''|\"\"\"|'|\")(.*)\2\Z", re.DOTALL)
 _MAX_LINE = 88
 
 

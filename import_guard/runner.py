@@ -132,8 +132,8 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
         return FileResult(path, Status.UNCHANGED, tuple(matches.findings)), None
     new_src = Source(path, new_text, src.encoding)
     if not parse_ok(new_src):
-        err = ParseError(path, "the rewritten file would not parse; left unchanged")
-        return FileResult(path, Status.FAILED, tuple(matches.findings), error=err), None
+        bad = ParseError(path, "the rewritten file would not parse; left unchanged")
+        return FileResult(path, Status.FAILED, tuple(matches.findings), error=bad), None
     left = check(new_src, extract(new_src, ctx.targets), ctx.config, module, is_package).findings
     diff = _diff(path, src.text, new_text)
     return FileResult(path, Status.FIXED, tuple(left), diff=diff), new_src.encode(new_text)

@@ -7,8 +7,8 @@ of these ``.py`` files; the real module's forms live in ``fixtures/*.txt``. Mark
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,7 @@ def _expected(source: str) -> list[tuple[int, str]]:
     )
 
 
-def _reported(findings: "list[Finding] | tuple[Finding, ...]") -> list[tuple[int, str]]:
+def _reported(findings: list[Finding] | tuple[Finding, ...]) -> list[tuple[int, str]]:
     return sorted((f.line, f.code) for f in findings)
 
 
