@@ -34,10 +34,11 @@ TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = TESTS_DIR.parent
 CATEGORIES = ("unit", "integration", "e2e", "mission_critical")
 # Thresholds sit a little under the measured figures, so small changes do not flap the
-# build: the whole suite measured 69% (``--execution-mode comprehensive``); a slice
-# (``--test-pattern``/``--category``) leaves most modules unexercised, so it gets its own floor.
-COVERAGE_FAIL_UNDER_FULL = 65
-COVERAGE_FAIL_UNDER_SLICE = 35
+# build: the whole suite measured 87% (``--execution-mode comprehensive``); a slice such as
+# ``--test-pattern "*websocket_factory_removal*"`` measured 49% (it leaves import_guard and
+# most routes unexercised), so a slice gets its own floor.
+COVERAGE_FAIL_UNDER_FULL = 80
+COVERAGE_FAIL_UNDER_SLICE = 40
 COVERAGE_PACKAGES = ("netra_backend", "import_guard", "test_framework")
 NO_TESTS_COLLECTED = 5
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
