@@ -1,17 +1,19 @@
 """The user's guard against the removed WebSocket factory, and the canonical import surface.
 
 This file (like ``test_websocket_singleton_vulnerability.py``) is exempt from the guard, so it
-may spell the legacy paths.
+may spell the legacy paths. "The repository" is what git tracks plus new, not-ignored files
+(see ``test_framework.repo_files``): ignored downloads such as ``bench/.cache/`` are not ours.
 """
 
 from __future__ import annotations
 
 import inspect
-import os
 import typing
 from pathlib import Path
 
 import pytest
+
+from test_framework.repo_files import repository_files
 
 pytestmark = pytest.mark.unit
 
@@ -30,19 +32,17 @@ SKIPPED_FILE_NAMES = ("test_legacy_import_detection.py", "test_websocket_singlet
 def find_legacy_imports(root: Path) -> list[str]:
     """Every ``file:line: pattern`` under ``root`` that spells a legacy path, as the plan says."""
     offences: list[str] = []
-    for directory, _subdirs, files in os.walk(root):
-        for name in sorted(files):
-            if not name.endswith(".py") or name in SKIPPED_FILE_NAMES:
-                continue
-            path = Path(directory, name)
-            relative = path.relative_to(root).as_posix()
-            if any(part in relative for part in SKIPPED_PATH_PARTS):
-                continue
-            text = path.read_text(encoding="utf-8", errors="replace")
-            for number, line in enumerate(text.splitlines(), start=1):
-                offences.extend(
-                    f"{relative}:{number}: {pattern!r}" for pattern in LEGACY_PATTERNS if pattern in line
-                )
+    for path in repository_files(root):
+        if path.suffix != ".py" or path.name in SKIPPED_FILE_NAMES:
+            continue
+        relative = path.relative_to(root).as_posix()
+        if any(part in relative for part in SKIPPED_PATH_PARTS):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for number, line in enumerate(text.splitlines(), start=1):
+            offences.extend(
+                f"{relative}:{number}: {pattern!r}" for pattern in LEGACY_PATTERNS if pattern in line
+            )
     return offences
 
 

@@ -7,7 +7,6 @@ exempt from the guard, so it never spells them.
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import tomllib
 from pathlib import Path
@@ -20,6 +19,7 @@ from netra_backend.app.websocket_core.canonical_imports import (
     WebSocketManagerProtocol,
     create_websocket_manager,
 )
+from test_framework.repo_files import repository_files
 
 pytestmark = pytest.mark.unit
 
@@ -79,13 +79,13 @@ def test_deprecated_import_statement_raises_import_error(statement: dict[str, An
 
 
 def test_no_module_in_the_repository_is_named_factory() -> None:
-    skipped = ("__pycache__", ".git", "node_modules", "venv", ".pytest_cache", ".egg-info")
+    skipped = ("__pycache__", ".git", "node_modules", "venv", ".pytest_cache")
     found: list[str] = []
-    for directory, subdirs, files in os.walk(REPO_ROOT):
-        relative = Path(directory).relative_to(REPO_ROOT).as_posix()
+    for path in repository_files(REPO_ROOT):
+        relative = path.relative_to(REPO_ROOT).as_posix()
         if any(part in relative for part in skipped):
-            subdirs.clear()
             continue
-        found.extend(f"{relative}/{name}" for name in files if name in ("factory.py", "factory.pyi"))
-        found.extend(f"{relative}/{name}/" for name in subdirs if name == "factory")
+        parts = relative.split("/")
+        if parts[-1] in ("factory.py", "factory.pyi") or "factory" in parts[:-1]:
+            found.append(relative)
     assert not found, f"modules named 'factory': {found}"
