@@ -7,8 +7,7 @@ Built from plain functions (``FunctionAgent``), so they exercise the runtime's g
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from netra_backend.app.agents.base import AgentRequest, FunctionAgent, JSONDict, RunHandle, Tool
 from netra_backend.app.agents.registry import AgentRegistry
@@ -51,24 +50,26 @@ async def _tool_crash_agent(request: AgentRequest, run: RunHandle) -> JSONDict:
     return {"unreachable": True}
 
 
-async def _not_a_dict_agent(request: AgentRequest, run: RunHandle) -> Any:
-    return ["not", "an", "object"]
+async def _not_a_dict_agent(request: AgentRequest, run: RunHandle) -> JSONDict:
+    # The runtime must refuse a result that is not a JSON object.
+    return cast(JSONDict, ["not", "an", "object"])
 
 
-async def _silent_agent(request: AgentRequest, run: RunHandle) -> Mapping[str, Any]:
+async def _silent_agent(request: AgentRequest, run: RunHandle) -> JSONDict:
     # Neither thinks nor uses a tool: the runtime must still emit agent_thinking.
     return {"silent": True}
 
 
 def scripted_registry() -> AgentRegistry:
     """``echo``, ``stall``, ``crash``, ``tool_crash``, ``not_a_dict`` and ``silent``."""
-    return AgentRegistry(
-        [
-            FunctionAgent("echo", _echo_agent, "thinks, calls the echo tool, returns"),
-            FunctionAgent("stall", _stall_agent, "never finishes on its own"),
-            FunctionAgent("crash", _crash_agent, "raises an unexpected exception"),
-            FunctionAgent("tool_crash", _tool_crash_agent, "calls a tool that raises"),
-            FunctionAgent("not_a_dict", _not_a_dict_agent, "returns a list"),  # type: ignore[arg-type]
-            FunctionAgent("silent", _silent_agent, "returns at once"),  # type: ignore[arg-type]
-        ]
-    )
+    agents: list[Any] = [
+        FunctionAgent("echo", _echo_agent, "thinks, calls the echo tool, returns"),
+        FunctionAgent("stall", _stall_agent, "never finishes on its own"),
+        FunctionAgent("crash", _crash_agent, "raises an unexpected exception"),
+        FunctionAgent("tool_crash", _tool_crash_agent, "calls a tool that raises"),
+        FunctionAgent("not_a_dict", _not_a_dict_agent, "returns a list"),
+        FunctionAgent("silent", _silent_agent, "returns at once"),
+    ]
+    # list[Any]: mypy does not accept a frozen FunctionAgent as the Agent protocol, whose
+    # name/description are declared as settable attributes.
+    return AgentRegistry(agents)

@@ -42,7 +42,11 @@ def scripted_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer
 @pytest.fixture(
     scope="module",
     params=[
-        pytest.param((backend.values[0], uvicorn_limit), marks=backend.marks, id=f"{backend.values[0]}-{label}")
+        pytest.param(
+            (backend.values[0], uvicorn_limit),
+            marks=backend.marks,
+            id=f"{backend.values[0]}-{label}",
+        )
         for backend in backend_params()
         for uvicorn_limit, label in ((FRAME_LIMIT, "uvicorn-and-setting"), (None, "setting-only"))
     ],

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
+from test_framework.real_services_test_fixtures import RealServices
 from tests.integration.golden_path._protocol import (
     assert_golden_order,
     list_runs,
     ping_barrier,
     run_agent,
 )
-from test_framework.real_services_test_fixtures import RealServices
 
 pytestmark = pytest.mark.integration
 
@@ -36,7 +36,7 @@ RECOMMENDATION_KEYS = {
 
 
 def _short_service(name: str) -> str:
-    """"Amazon EC2" -> "EC2": the model reports AWS's full service names."""
+    """ "Amazon EC2" -> "EC2": the model reports AWS's full service names."""
     matches = [short for short in ("EC2", "RDS", "S3") if short in name.split()]
     assert len(matches) == 1, f"recommendation for an unexpected service {name!r}"
     return matches[0]
@@ -124,7 +124,9 @@ async def test_triage_agent_golden_path_classifies_intent(
     async with services.websocket(user.token) as client:
         events = await run_agent(client, "triage_agent", message, request_id="triage-1")
     assert_golden_order(events)
-    assert [call["tool"] for call in _tool_events(events, "tool_executing")] == ["intent_classifier"]
+    assert [call["tool"] for call in _tool_events(events, "tool_executing")] == [
+        "intent_classifier"
+    ]
     result = events[-1]["data"]["result"]
     assert set(result) == {"intent", "confidence", "suggested_agent", "reply"}
     assert result["intent"] == intent
@@ -143,7 +145,10 @@ async def test_triage_agent_golden_path_classifies_intent(
         ({"monthly_spend": 100}, "primary_services"),
         ({"monthly_spend": 100, "primary_services": "EC2"}, "primary_services"),
         ({"monthly_spend": 100, "primary_services": []}, "primary_services"),
-        ({"monthly_spend": 100, "primary_services": ["EC2"], "breakdown": {"EC2": 500}}, "breakdown"),
+        (
+            {"monthly_spend": 100, "primary_services": ["EC2"], "breakdown": {"EC2": 500}},
+            "breakdown",
+        ),
     ],
 )
 async def test_cost_optimizer_bad_context_fails_with_invalid_context_naming_field(
@@ -179,7 +184,9 @@ async def test_runs_api_records_completed_and_failed_golden_path_runs(
     assert completed["result"] == good[-1]["data"]["result"]
     assert completed["error"] is None
     assert completed["request"]["context"] == COST_CONTEXT
-    assert completed["finished_at"] is not None and completed["finished_at"] >= completed["started_at"]
+    assert (
+        completed["finished_at"] is not None and completed["finished_at"] >= completed["started_at"]
+    )
 
     failed = runs[bad[0]["run_id"]]
     assert failed["status"] == "failed"

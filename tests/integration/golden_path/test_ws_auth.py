@@ -14,9 +14,9 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from test_framework.websocket_helpers import WebSocketTestClient
 from tests.integration.golden_path._protocol import next_frame, ping_barrier, types_of
 from tests.integration.golden_path._servers import GoldenPathServer
-from test_framework.websocket_helpers import WebSocketTestClient
 
 pytestmark = pytest.mark.integration
 
@@ -66,13 +66,17 @@ async def test_ws_with_expired_token_is_closed_4401(scripted_server: GoldenPathS
     await _assert_rejected(scripted_server.websocket(expired), reason_mentions="expired")
 
 
-async def test_ws_with_token_without_expiry_is_closed_4401(scripted_server: GoldenPathServer) -> None:
+async def test_ws_with_token_without_expiry_is_closed_4401(
+    scripted_server: GoldenPathServer,
+) -> None:
     user = await scripted_server.create_user()
     token = scripted_server.sign_token({"sub": user.user_id, "iat": int(time.time())})
     await _assert_rejected(scripted_server.websocket(token))
 
 
-async def test_ws_with_token_of_unknown_user_is_closed_4401(scripted_server: GoldenPathServer) -> None:
+async def test_ws_with_token_of_unknown_user_is_closed_4401(
+    scripted_server: GoldenPathServer,
+) -> None:
     token = scripted_server.sign_token(_claims(uuid.uuid4().hex))
     await _assert_rejected(scripted_server.websocket(token))
 
@@ -106,7 +110,9 @@ async def test_ws_with_bearer_header_is_accepted(scripted_server: GoldenPathServ
         assert client.subprotocol is None
 
 
-async def test_ws_browser_subprotocol_auth_selects_netra_v1(scripted_server: GoldenPathServer) -> None:
+async def test_ws_browser_subprotocol_auth_selects_netra_v1(
+    scripted_server: GoldenPathServer,
+) -> None:
     user = await scripted_server.create_user()
     client = scripted_server.websocket(None, subprotocols=["netra.v1", f"bearer.{user.token}"])
     async with client:
