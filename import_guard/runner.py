@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from import_guard.checker import Finding, check
 from import_guard.config import Config
 from import_guard.errors import ParseError, SourceError
-from import_guard.extract import extract, parse_ok
+from import_guard.extract import extract
 from import_guard.fixer import apply_edits, plan
 from import_guard.modules import module_of
-from import_guard.prefilter import compile_prefilter
-from import_guard.source import Source, decode
+from import_guard.prefilter import compile_prefilter, may_reference
+from import_guard.source import Source, check_decodable, decode
 
 PARALLEL_THRESHOLD = 400
 CHUNK = 128
@@ -68,6 +68,11 @@ class RunContext:
     def targets(self) -> frozenset[str]:
         return frozenset(self.config.removed)
 
+    @property
+    def hot(self) -> frozenset[str]:
+        """Identifiers whose lines the extractor must see: removed modules' and replacements' last segments."""
+        return self.config.segments() | {r.replacement.rpartition(".")[2] for r in self.config.removed.values()}
+
 
 _pattern_cache: dict[frozenset[str], re.Pattern[bytes]] = {}
 
@@ -109,17 +114,17 @@ def _diff(path: str, old: str, new: str) -> str:
 def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult, bytes | None]:
     """Check (and maybe fix) one file's bytes; returns the result and the new bytes, if any."""
     segs = [s.encode() for s in ctx.config.segments()]
-    if ctx.prefilter and not (any(s in data for s in segs) and _pattern(ctx).search(data)):
+    if ctx.prefilter and not may_reference(data, segs, _pattern(ctx)):
         # Undecodable files are IG900 even when they cannot hold a reference; decoding is
         # cheap next to parsing, and a binary file named .py deserves a report.
         try:
-            decode(path, data)
+            check_decodable(path, data)
         except SourceError as err:
             return FileResult(path, Status.FAILED, (_ig900(err),), error=err), None
         return FileResult(path, Status.SKIPPED, reason="no mention of a removed module"), None
     try:
         src = decode(path, data)
-        ex = extract(src, ctx.targets)
+        ex = extract(src, ctx.targets, ctx.hot)
     except SourceError as err:
         return FileResult(path, Status.FAILED, (_ig900(err),), error=err), None
     module, is_package = module_of(path, str(ctx.config.root))
@@ -131,10 +136,12 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
     if new_text == src.text:
         return FileResult(path, Status.UNCHANGED, tuple(matches.findings)), None
     new_src = Source(path, new_text, src.encoding)
-    if not parse_ok(new_src):
+    try:
+        new_ex = extract(new_src, ctx.targets, ctx.hot)  # parses the result once: both vet and re-check
+    except ParseError:
         bad = ParseError(path, "the rewritten file would not parse; left unchanged")
         return FileResult(path, Status.FAILED, tuple(matches.findings), error=bad), None
-    left = check(new_src, extract(new_src, ctx.targets), ctx.config, module, is_package).findings
+    left = check(new_src, new_ex, ctx.config, module, is_package).findings
     diff = _diff(path, src.text, new_text)
     return FileResult(path, Status.FIXED, tuple(left), diff=diff), new_src.encode(new_text)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from itertools import accumulate
 from dataclasses import dataclass, field
 
 from import_guard.errors import DecodeError
@@ -26,12 +27,21 @@ class Source:
     path: str
     text: str
     encoding: str
-    line_starts: list[int] = field(default_factory=list)
+    _starts: list[int] | None = field(default=None, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        starts = [0]
-        starts.extend(m.end() for m in _NEWLINE.finditer(self.text))
-        self.line_starts = starts
+    @property
+    def line_starts(self) -> list[int]:
+        """Character offset of each line's start (computed on first use)."""
+        if self._starts is None:
+            text = self.text
+            if "\r" in text:
+                starts = [0]
+                starts.extend(m.end() for m in _NEWLINE.finditer(text))
+            else:
+                # The common case, without a regex match object per line.
+                starts = [0, *accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
+            self._starts = starts
+        return self._starts
 
     def line_text(self, line: int) -> str:
         """Line ``line`` (1-based) without its line ending."""
@@ -71,6 +81,15 @@ class Source:
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
+
+
+def check_decodable(path: str, data: bytes) -> None:
+    """Raise DecodeError unless ``data`` is text; cheaper than :func:`decode` (no Source)."""
+    if b"\x00" in data:
+        raise DecodeError(path, "contains NUL bytes, not Python source")
+    if data.isascii():
+        return
+    decode(path, data)
 
 
 def decode(path: str, data: bytes) -> Source:

@@ -37,7 +37,7 @@ def test_fix_results_name_what_happened_to_each_file(tree) -> None:  # type: ign
         {
             "other/fixme.py": "import old.pkg.gone as g\n",
             "other/clean.py": "import os\n",
-            "other/mention.py": "# gone\n",
+            "other/mention.py": "x = \"gone\"  # a string, not a reference\n",
             "other/bad.py": "import old.pkg.gone\ndef (:\n",
         }
     )
