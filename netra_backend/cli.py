@@ -40,6 +40,8 @@ def serve(args: argparse.Namespace) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # The sans-I/O implementation: the default one imports websockets' deprecated legacy API.
+        ws="websockets-sansio",
         ws_max_size=settings.ws_max_message_bytes,
         proxy_headers=False,
     )
