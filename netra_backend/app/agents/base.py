@@ -67,8 +67,12 @@ class RunHandle(Protocol):
 class Agent(Protocol):
     """An agent: a name, a description and one method doing the work."""
 
-    name: str
-    description: str
+    # Read-only properties, so plain attributes and frozen dataclass fields both satisfy them.
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
 
     async def run(self, request: AgentRequest, run: RunHandle) -> JSONDict:
         """Do the work of ``request``, reporting through ``run``; return the result."""

@@ -164,6 +164,9 @@ class AgentRuntime:
 
     def _forget(self, request: AgentRequest) -> None:
         self._tasks.pop(request.run_id, None)
+        self._release(request)
+
+    def _release(self, request: AgentRequest) -> None:
         active = self._active.get(request.user_id)
         if active is not None:
             active.discard(request.run_id)
@@ -216,13 +219,17 @@ class AgentRuntime:
         if not run.thought:
             await run.think("Preparing the answer")
         common = {"request_id": request.request_id, "duration_ms": duration_ms}
+        # Record the outcome and free the user's run slot *before* the terminal event: a client
+        # that reacts to it at once must find the run finished and may start the next one.
         if error is None:
-            await run.emit(EventType.AGENT_COMPLETED, {**common, "result": result})
             await self._record("finish", request.run_id, "completed", result)
+            self._release(request)
+            await run.emit(EventType.AGENT_COMPLETED, {**common, "result": result})
         else:
             failure = {"code": error.code, "message": error.message}
-            await run.emit(EventType.AGENT_FAILED, {**common, "error": failure})
             await self._record("finish", request.run_id, "failed", None, failure)
+            self._release(request)
+            await run.emit(EventType.AGENT_FAILED, {**common, "error": failure})
 
     async def _record(self, method: str, *args: Any) -> None:
         # A database hiccup must not cost the user their live events: log it and go on.

@@ -198,3 +198,18 @@ async def test_events_of_a_run_all_go_to_the_requesting_user() -> None:
     recorder = Recorder()
     await run_once(runtime_with(FunctionAgent("good", good), recorder=recorder), "good")
     assert {user for user, *_ in recorder.events} == {"u1"}
+
+
+async def test_terminal_event_arrives_after_the_slot_is_free_and_the_run_recorded() -> None:
+    recorder = Recorder()
+    seen: list[tuple[int, str]] = []
+    runtime = runtime_with(FunctionAgent("good", good), recorder=recorder, max_concurrent_per_user=1)
+
+    async def publish(user_id: str, event_type: str, data: Mapping[str, Any], run_id: str) -> None:
+        if event_type in TERMINAL_EVENTS:
+            seen.append((runtime.active_runs(user_id), recorder.records[run_id]["status"]))
+
+    runtime._publish = publish  # observe the runtime's state at the moment it emits
+    run_id = await runtime.start(user_id="u1", agent="good", message="hi")
+    await runtime.wait(run_id)
+    assert seen == [(0, "completed")]
