@@ -11,8 +11,8 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from itertools import accumulate
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from import_guard.errors import DecodeError
 
