@@ -1,0 +1,145 @@
+"""Shared pieces of the service benchmarks: a real ``netra serve`` subprocess and frame helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+from websockets.asyncio.client import ClientConnection
+
+HOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONTEXT = {"monthly_spend": 10_000, "primary_services": ["EC2", "RDS", "S3"]}
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def summary(name: str, samples_ms: list[float]) -> str:
+    ordered = sorted(samples_ms)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    return (
+        f"{name:<34} n={len(ordered):<4} median={statistics.median(ordered):8.2f} ms  "
+        f"p95={p95:8.2f} ms  max={ordered[-1]:8.2f} ms"
+    )
+
+
+def start_server(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "NETRA_DATA_DIR": str(data_dir),
+        "NETRA_LOG_LEVEL": "warning",
+        # Back-to-back requests exceed the default 20 frames/s per connection; the rate
+        # limiter is not what is measured here.
+        "NETRA_WS_RATE_LIMIT_PER_SECOND": "10000",
+        "NETRA_WS_RATE_LIMIT_BURST": "10000",
+    }
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "netra_backend.cli",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def wait_healthy(
+    base_url: str, process: subprocess.Popen[bytes], timeout: float = 60.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited with {process.returncode} during startup")
+            try:
+                if (await http.get(f"{base_url}/api/health")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"server not healthy within {timeout:.0f}s")
+
+
+async def until(connection: ClientConnection, wanted: str) -> dict[str, object]:
+    while True:
+        frame = json.loads(await connection.recv())
+        if frame.get("type") == wanted:
+            return dict(frame)
+        if frame.get("type") in ("agent_failed", "error"):
+            raise RuntimeError(f"unexpected frame: {frame}")
+
+
+async def register(base_url: str, prefix: str = "bench") -> str:
+    """Register a fresh user and return their token."""
+    async with httpx.AsyncClient(timeout=30.0) as http:
+        response = await http.post(
+            f"{base_url}/api/auth/register",
+            json={
+                "email": f"{prefix}-{time.time_ns()}@example.com",
+                "password": "bench-Passw0rd!",
+                "subscription": "enterprise",
+            },
+        )
+        response.raise_for_status()
+        return str(response.json()["token"])
+
+
+def ws_url_of(base_url: str) -> str:
+    """The ``/api/ws`` URL of a server."""
+    return base_url.replace("http://", "ws://") + "/api/ws"
+
+
+@contextlib.contextmanager
+def netra_server() -> Iterator[str]:
+    """Run ``netra serve`` on a free port with a temporary data dir; yield its base URL."""
+    data_dir = Path(tempfile.mkdtemp(prefix="netra-bench-"))
+    port = free_port()
+    base_url = f"http://{HOST}:{port}"
+    process = start_server(port, data_dir, data_dir / "server.log")
+    try:
+        asyncio.run(wait_healthy(base_url, process))
+        yield base_url
+    except BaseException:
+        print((data_dir / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)
+        raise
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def describe(base_url: str) -> str:
+    """One line naming what was measured on."""
+    return (
+        f"netra serve on {base_url} (SQLite, loopback), {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}"
+    )
