@@ -32,6 +32,8 @@ class InProcessServer:
     app: Any
     host: str = HOST
     port: int = 0
+    ws_max_size: int = 16 * 1024 * 1024
+    """uvicorn's own frame limit; frames above it close with 1009 before the app sees them."""
     _server: uvicorn.Server | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _error: BaseException | None = field(default=None, repr=False)
@@ -56,6 +58,7 @@ class InProcessServer:
             self.app,
             log_level="warning",
             lifespan="on",
+            ws_max_size=self.ws_max_size,
             # The sans-I/O implementation: uvicorn's "websockets" one imports the deprecated
             # websockets.legacy package, and warnings are errors in this suite.
             ws="websockets-sansio",

@@ -1,7 +1,7 @@
 """Real Netra servers with special settings, for the Golden Path integration tests.
 
 ``serving(backend, ...)`` starts ``create_app(Settings(...), registry=...)`` under uvicorn in a
-background thread, on a port bound before uvicorn starts (no race for a "free" port), with a
+background thread (``test_framework.inprocess_server``), on a port bound before uvicorn starts (no race for a "free" port), with a
 throw-away database (a SQLite file, or a fresh PostgreSQL database ``netra_t_<hex>`` dropped
 afterwards). It returns once ``/api/health`` answers 200, and on exit sets
 ``server.should_exit`` and waits for the thread, so the app's shutdown runs.
@@ -15,20 +15,17 @@ from __future__ import annotations
 
 import secrets
 import shutil
-import socket
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
-import uvicorn
 
 from netra_backend.app.agents.registry import AgentRegistry
 from netra_backend.app.config import Settings
@@ -41,24 +38,12 @@ from test_framework.databases import (
     run_sync,
     sqlite_database,
 )
+from test_framework.inprocess_server import InProcessServer, InProcessServerError
 from test_framework.urls import ws_url_for
 from test_framework.users import TestUser, register_or_login
 from test_framework.websocket_helpers import WebSocketTestClient
 
-HOST = "127.0.0.1"
 BACKENDS = ("sqlite", "postgresql")
-
-
-class ServerThreadError(RuntimeError):
-    """The server thread failed to start or to stop; carries the underlying error."""
-
-    def __init__(self, what: str, error: BaseException | None) -> None:
-        super().__init__(what, error)
-        self.what = what
-        self.error = error
-
-    def __str__(self) -> str:
-        return f"{self.what}: {self.error!r}" if self.error is not None else self.what
 
 
 @dataclass(eq=False)
@@ -88,64 +73,6 @@ class GoldenPathServer:
         return jwt.encode(claims, secret or self.jwt_secret, algorithm="HS256")
 
 
-@dataclass(eq=False)
-class _ServerThread:
-    app: Any
-    ws_max_size: int
-    port: int = 0
-    server: uvicorn.Server | None = None
-    thread: threading.Thread | None = None
-    error: BaseException | None = field(default=None, repr=False)
-
-    def start(self, timeout: float = 60.0) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((HOST, 0))
-        self.port = int(sock.getsockname()[1])
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            lifespan="on",
-            ws_max_size=self.ws_max_size,
-            # uvicorn's legacy "websockets" implementation imports a deprecated module, and
-            # warnings are errors in this suite.
-            ws="websockets-sansio",
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(
-            target=self._serve, args=(sock,), name=f"golden-path-{self.port}", daemon=True
-        )
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive():
-                raise ServerThreadError("server exited during startup", self.error)
-            if time.monotonic() > deadline:
-                self.stop()
-                raise ServerThreadError(f"server not started within {timeout:.0f}s", self.error)
-            time.sleep(0.02)
-
-    def _serve(self, sock: socket.socket) -> None:
-        assert self.server is not None
-        try:
-            self.server.run(sockets=[sock])
-        except BaseException as error:  # noqa: BLE001 - reported by start()/stop()
-            self.error = error
-        finally:
-            sock.close()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        if self.server is None or self.thread is None:
-            return
-        self.server.should_exit = True
-        self.thread.join(timeout)
-        if self.thread.is_alive():
-            self.server.force_exit = True
-            self.thread.join(5.0)
-        if self.error is not None and not isinstance(self.error, SystemExit):
-            raise ServerThreadError("server failed", self.error)
-
-
 def _make_database(backend: str, data_dir: Path) -> ThrowawayDatabase:
     if backend == "postgresql":
         try:
@@ -169,7 +96,7 @@ def _wait_healthy(base_url: str, timeout: float = 30.0) -> None:
         except httpx.HTTPError as error:
             last = repr(error)
         time.sleep(0.05)
-    raise ServerThreadError(f"/api/health not healthy within {timeout:.0f}s ({last})", None)
+    raise InProcessServerError(f"/api/health not healthy within {timeout:.0f}s ({last})")
 
 
 @contextmanager
@@ -188,18 +115,18 @@ def serving(
     """
     data_dir = Path(tempfile.mkdtemp(prefix=f"netra-gp-{backend}-"))
     database: ThrowawayDatabase | None = None
-    thread: _ServerThread | None = None
+    thread: InProcessServer | None = None
     try:
         database = _make_database(backend, data_dir)
         secret = settings.pop("jwt_secret", None) or secrets.token_urlsafe(48)
         config = Settings(
             data_dir=data_dir, database_url=database.url, jwt_secret=secret, **settings
         )
-        thread = _ServerThread(
-            create_app(config, registry=registry), ws_max_size or 16 * 1024 * 1024
-        )
+        thread = InProcessServer(create_app(config, registry=registry))
+        if ws_max_size is not None:
+            thread.ws_max_size = ws_max_size
         thread.start()
-        base_url = f"http://{HOST}:{thread.port}"
+        base_url = thread.base_url
         _wait_healthy(base_url)
         yield GoldenPathServer(
             base_url=base_url,
