@@ -40,14 +40,15 @@ def event_types(events: Sequence[dict[str, Any]]) -> list[str]:
 def assert_run_contract(
     events: Sequence[dict[str, Any]], *, completed: bool = True, sole_run: bool = True
 ) -> None:
-    """Fail unless ``events`` is one whole run as the protocol describes it.
+    """Fail unless ``events`` is one whole run as docs/protocol.md describes it.
 
-    ``agent_started`` first; at least one ``agent_thinking``; tool calls as matched
-    ``tool_executing``/``tool_completed`` pairs (same ``call_id``, executing first); exactly one
-    terminal event, last (``agent_completed`` when ``completed``); one ``run_id``; ``seq``
-    strictly increasing, and growing by exactly one when the user had no other run in flight
-    (``sole_run``: ``seq`` counts all of a user's events, so parallel runs interleave);
-    unique ``event_id``s; every envelope valid.
+    Every envelope valid; one ``run_id``; unique ``event_id``s; ``agent_started`` first; at
+    least one ``agent_thinking``; tool calls as matched ``tool_executing``/``tool_completed``
+    pairs (same ``call_id`` and tool, executing first); exactly one terminal event, last:
+    ``agent_completed`` when ``completed`` (and then the five critical events, first seen in
+    their order), else ``agent_failed``; timestamps never going back. ``seq`` strictly
+    increases, and grows by exactly one when the user had no other run in flight
+    (``sole_run``: ``seq`` counts all of a user's events, so parallel runs interleave).
     """
     types = event_types(events)
     assert events, "no events"
@@ -56,11 +57,13 @@ def assert_run_contract(
     assert types[0] == "agent_started", f"first event is not agent_started: {types}"
     terminals = [t for t in types if t in TERMINAL_EVENTS]
     assert len(terminals) == 1 and types[-1] in TERMINAL_EVENTS, f"not exactly one terminal event, last: {types}"
-    if completed:
-        assert types[-1] == "agent_completed", f"run did not complete: {events[-1]!r}"
+    assert types[-1] == ("agent_completed" if completed else "agent_failed"), f"wrong ending: {events[-1]!r}"
     assert "agent_thinking" in types, f"no agent_thinking: {types}"
-    for name in CRITICAL_EVENTS if completed else ():
-        assert name in types, f"critical event {name!r} missing: {types}"
+    if completed:
+        missing = [name for name in CRITICAL_EVENTS if name not in types]
+        assert not missing, f"critical events {missing} missing: {types}"
+        firsts = [types.index(name) for name in CRITICAL_EVENTS]
+        assert firsts == sorted(firsts), f"critical events out of order: {types}"
     run_ids = {event["run_id"] for event in events}
     assert len(run_ids) == 1, f"events of several runs mixed: {sorted(run_ids)}"
     seqs = [event["seq"] for event in events]
@@ -79,3 +82,5 @@ def assert_run_contract(
             assert call_id in open_calls, f"tool_completed without tool_executing: {data!r}"
             assert open_calls.pop(call_id) == data.get("tool"), f"tool name changed: {data!r}"
     assert not open_calls, f"tool calls never completed: {open_calls}"
+    stamps = [datetime.fromisoformat(event["timestamp"]) for event in events]
+    assert stamps == sorted(stamps), f"timestamps go back: {[e['timestamp'] for e in events]}"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import httpx
 
-from test_framework.envelopes import CRITICAL_EVENTS, TERMINAL_EVENTS, assert_valid_envelope
+from test_framework.envelopes import TERMINAL_EVENTS, assert_run_contract
 from test_framework.websocket_helpers import WebSocketTestClient
 
 Event = dict[str, Any]
@@ -97,50 +96,8 @@ def types_of(events: Sequence[Event]) -> list[str]:
 def assert_golden_order(
     events: Sequence[Event], *, completed: bool = True, contiguous: bool = True
 ) -> None:
-    """One whole run as docs/protocol.md describes it, plus the order of the critical events.
-
-    Extra thinking/tool pairs may sit in between; what must hold: every envelope valid, one
-    ``run_id``, unique ``event_id``s, ``agent_started`` first, the critical events first seen
-    in their order, each ``tool_executing`` before its ``tool_completed`` (same ``call_id``
-    and tool), exactly one terminal event, last, timestamps never going back. ``seq`` grows
-    by one per event of a *user*, so within a run it grows by exactly one only when the user
-    has no other run in flight (``contiguous``); otherwise it must still strictly increase.
-    """
-    types = types_of(events)
-    assert events, "no events"
-    for event in events:
-        assert_valid_envelope(event)
-    assert types[0] == "agent_started", f"first event is not agent_started: {types}"
-    terminals = [t for t in types if t in TERMINAL_EVENTS]
-    assert len(terminals) == 1 and types[-1] in TERMINAL_EVENTS, (
-        f"not one terminal event, last: {types}"
-    )
-    assert types[-1] == ("agent_completed" if completed else "agent_failed"), events[-1]
-    assert "agent_thinking" in types, f"no agent_thinking: {types}"
-    if completed:
-        missing = [name for name in CRITICAL_EVENTS if name not in types]
-        assert not missing, f"critical events {missing} missing: {types}"
-        firsts = [types.index(name) for name in CRITICAL_EVENTS]
-        assert firsts == sorted(firsts), f"critical events out of order: {types}"
-    assert len({event["run_id"] for event in events}) == 1, "events of several runs mixed"
-    assert len({event["event_id"] for event in events}) == len(events), "event_id repeated"
-    seqs = [event["seq"] for event in events]
-    if contiguous:
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"seq not +1 per event: {seqs}"
-    else:
-        assert seqs == sorted(set(seqs)), f"seq not strictly increasing: {seqs}"
-    open_calls: dict[Any, Any] = {}
-    for event in events:
-        data = event["data"]
-        if event["type"] == "tool_executing":
-            assert data.get("call_id") not in open_calls, f"call_id reused while open: {data!r}"
-            open_calls[data.get("call_id")] = data.get("tool")
-        elif event["type"] == "tool_completed":
-            assert data.get("call_id") in open_calls, f"tool_completed without executing: {data!r}"
-            assert open_calls.pop(data.get("call_id")) == data.get("tool"), data
-    assert not open_calls, f"tool calls never completed: {open_calls}"
-    stamps = [datetime.fromisoformat(event["timestamp"]) for event in events]
-    assert stamps == sorted(stamps), f"timestamps go back: {[e['timestamp'] for e in events]}"
+    """One whole run as docs/protocol.md describes it (the framework's run contract)."""
+    assert_run_contract(events, completed=completed, sole_run=contiguous)
 
 
 def assert_error_frame(frame: Event, code: str, *, mentions: Sequence[str] = ()) -> None:
