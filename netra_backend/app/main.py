@@ -17,7 +17,6 @@ from netra_backend.app.http_errors import install_error_handlers
 from netra_backend.app.services import Services
 from netra_backend.app.websocket_core.route import websocket_endpoint
 
-
 WEB_DIR = Path(__file__).parent / "web"
 # The page loads only its own files and talks only to its own origin (HTTP and WebSocket).
 PAGE_CSP = "default-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'"

@@ -21,10 +21,10 @@ from netra_backend.app.websocket_core.protocol import TextSender, WebSocketManag
 
 __all__ = [
     "CRITICAL_EVENTS",
+    "TERMINAL_EVENTS",
     "Envelope",
     "EventSequence",
     "EventType",
-    "TERMINAL_EVENTS",
     "TextSender",
     "UnifiedWebSocketManager",
     "UserEventHub",

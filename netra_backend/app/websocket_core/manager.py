@@ -84,7 +84,7 @@ class UnifiedWebSocketManager:
         for client_id, websocket in list(self._connections.items()):
             try:
                 await websocket.send_text(text)
-            except Exception:  # any failure means this connection is gone for us
+            except Exception:  # noqa: BLE001 - whatever the failure, this connection is gone for us
                 logger.info("dropping connection %s of user %s: send failed", client_id, self.user_id)
                 self._connections.pop(client_id, None)
             else:

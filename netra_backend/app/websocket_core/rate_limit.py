@@ -6,7 +6,7 @@ from __future__ import annotations
 class TokenBucket:
     """Allows ``rate`` frames per second on average, bursts of up to ``burst``."""
 
-    __slots__ = ("rate", "burst", "_tokens", "_stamp")
+    __slots__ = ("_stamp", "_tokens", "burst", "rate")
 
     def __init__(self, rate: float, burst: int, now: float) -> None:
         self.rate = rate

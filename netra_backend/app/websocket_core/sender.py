@@ -72,7 +72,7 @@ class QueuedSender:
             text = await self._queue.get()
             try:
                 await self._websocket.send_text(text)
-            except Exception:
+            except Exception:  # noqa: BLE001 - any send failure means the client is gone
                 self._closed = True
                 self._drain()
                 return

@@ -5,32 +5,17 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from netra_backend.app.agents.base import Agent, AgentRequest, RunHandle, Tool
+from netra_backend.app.agents.base import Agent, AgentRequest, RunHandle
 from netra_backend.app.agents.cost_optimizer import CostOptimizerAgent
 from netra_backend.app.errors import InvalidContextError
+from test_framework.recording_run import RecordingRun
 
 pytestmark = pytest.mark.unit
-
-
-@dataclass
-class RecordingRun:
-    """A RunHandle that runs tools for real and records each think and tool call in order."""
-
-    run_id: str = "run-1"
-    calls: list[tuple[Any, ...]] = field(default_factory=list)
-
-    async def think(self, text: str) -> None:
-        self.calls.append(("think", text))
-
-    async def use_tool(self, tool: Tool, arguments: Mapping[str, Any]) -> Any:
-        self.calls.append(("tool", tool.name, dict(arguments)))
-        return await tool.invoke(arguments)
 
 
 def _request(context: Mapping[str, Any]) -> AgentRequest:

@@ -99,7 +99,7 @@ async def test_crashing_agent_fails_without_leaking_the_exception_text() -> None
         raise KeyError("secret-internal-detail")
 
     recorder = Recorder()
-    run_id = await run_once(runtime_with(FunctionAgent("crash", crash), recorder=recorder), "crash")
+    await run_once(runtime_with(FunctionAgent("crash", crash), recorder=recorder), "crash")
     error = recorder.events[-1][2]["error"]
     assert error["code"] == "agent_error" and "secret-internal-detail" not in error["message"]
 

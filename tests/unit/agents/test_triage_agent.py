@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from netra_backend.app.agents.base import Agent, AgentRequest, Tool
+from netra_backend.app.agents.base import Agent, AgentRequest
 from netra_backend.app.agents.builtin import BUILTIN_AGENTS
 from netra_backend.app.agents.triage import TriageAgent
+from test_framework.recording_run import RecordingRun
 
 pytestmark = pytest.mark.unit
-
-
-@dataclass
-class RecordingRun:
-    """A RunHandle that runs tools for real and records each think and tool call in order."""
-
-    run_id: str = "run-1"
-    calls: list[tuple[Any, ...]] = field(default_factory=list)
-
-    async def think(self, text: str) -> None:
-        self.calls.append(("think", text))
-
-    async def use_tool(self, tool: Tool, arguments: Mapping[str, Any]) -> Any:
-        self.calls.append(("tool", tool.name, dict(arguments)))
-        return await tool.invoke(arguments)
 
 
 async def _triage(message: str) -> tuple[dict[str, Any], RecordingRun]:

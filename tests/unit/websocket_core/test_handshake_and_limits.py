@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from netra_backend.app.websocket_core.canonical_imports import UserEventHub, create_websocket_manager
+from netra_backend.app.websocket_core.canonical_imports import (
+    UserEventHub,
+    create_websocket_manager,
+)
 from netra_backend.app.websocket_core.handshake import SUBPROTOCOL, credentials_from_handshake
 from netra_backend.app.websocket_core.rate_limit import TokenBucket
+from test_framework.recording_websocket import RecordingWebSocket
 
 pytestmark = pytest.mark.unit
 
@@ -45,29 +47,21 @@ def test_token_bucket_allows_burst_then_refills() -> None:
     assert bucket.allow(0.5) is False
 
 
-class RecordingSocket:
-    def __init__(self) -> None:
-        self.frames: list[dict[str, object]] = []
-
-    async def send_text(self, data: str) -> None:
-        self.frames.append(json.loads(data))
-
-
 async def test_hub_publishes_to_every_tab_of_the_user_and_no_one_else() -> None:
     hub = UserEventHub()
-    sockets: dict[str, RecordingSocket] = {}
+    sockets: dict[str, RecordingWebSocket] = {}
     for user, client in (("alice", "tab1"), ("alice", "tab2"), ("bob", "tab1")):
         context = await create_websocket_manager(
             user_id=user, websocket_client_id=client, sequence=hub.sequence_for(user)
         )
-        sockets[f"{user}/{client}"] = socket = RecordingSocket()
+        sockets[f"{user}/{client}"] = socket = RecordingWebSocket()
         await context.websocket_manager.add_connection(client, socket)
         hub.attach(context)
     await hub.publish("alice", "agent_started", {"agent": "x"}, "run-a")
     await hub.publish("alice", "agent_thinking", {"agent": "x"}, "run-a")
-    assert [f["seq"] for f in sockets["alice/tab1"].frames] == [1, 2]
-    assert sockets["alice/tab1"].frames == sockets["alice/tab2"].frames
-    assert sockets["bob/tab1"].frames == []
+    assert [f["seq"] for f in sockets["alice/tab1"].events] == [1, 2]
+    assert sockets["alice/tab1"].events == sockets["alice/tab2"].events
+    assert sockets["bob/tab1"].events == []
     await hub.publish("bob", "agent_started", {}, "run-b")
-    assert sockets["bob/tab1"].frames[0]["seq"] == 1
+    assert sockets["bob/tab1"].events[0]["seq"] == 1
     assert hub.connection_count("alice") == 2

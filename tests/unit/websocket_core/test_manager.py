@@ -14,18 +14,9 @@ from netra_backend.app.websocket_core.canonical_imports import (
     WebSocketManagerProtocol,
     create_websocket_manager,
 )
+from test_framework.recording_websocket import RecordingWebSocket
 
 pytestmark = pytest.mark.unit
-
-
-class RecordingSocket:
-    """Stand-in WebSocket: records frames (the double is the point of these tests)."""
-
-    def __init__(self) -> None:
-        self.frames: list[str] = []
-
-    async def send_text(self, data: str) -> None:
-        self.frames.append(data)
 
 
 class BrokenSocket:
@@ -35,7 +26,7 @@ class BrokenSocket:
 
 async def test_add_connection_sends_nothing() -> None:
     manager = UnifiedWebSocketManager("u1")
-    socket = RecordingSocket()
+    socket = RecordingWebSocket()
     await manager.add_connection("c1", socket)
     assert socket.frames == []
     assert manager.connection_count == 1
@@ -43,7 +34,7 @@ async def test_add_connection_sends_nothing() -> None:
 
 async def test_emit_event_sends_one_frame_per_connection() -> None:
     manager = UnifiedWebSocketManager("u1")
-    sockets = [RecordingSocket() for _ in range(3)]
+    sockets = [RecordingWebSocket() for _ in range(3)]
     for index, socket in enumerate(sockets):
         await manager.add_connection(f"c{index}", socket)
     envelope = await manager.emit_event(event_type="agent_started", data={"agent": "a"}, user_id="u1")
@@ -56,7 +47,7 @@ async def test_emit_event_sends_one_frame_per_connection() -> None:
 
 async def test_emit_event_refuses_other_users_id() -> None:
     manager = UnifiedWebSocketManager("alice")
-    socket = RecordingSocket()
+    socket = RecordingWebSocket()
     await manager.add_connection("c1", socket)
     with pytest.raises(CrossUserEmitError) as caught:
         await manager.emit_event(event_type="agent_started", data={}, user_id="bob")
@@ -67,7 +58,7 @@ async def test_emit_event_refuses_other_users_id() -> None:
 
 async def test_emit_event_numbers_events_consecutively() -> None:
     manager = UnifiedWebSocketManager("u1")
-    socket = RecordingSocket()
+    socket = RecordingWebSocket()
     await manager.add_connection("c1", socket)
     for event_type in CRITICAL_EVENTS:
         await manager.emit_event(event_type=event_type, data={}, user_id="u1", run_id="r1")
@@ -79,7 +70,7 @@ async def test_emit_event_numbers_events_consecutively() -> None:
 
 async def test_dead_connection_is_dropped_and_others_still_receive() -> None:
     manager = UnifiedWebSocketManager("u1")
-    good = RecordingSocket()
+    good = RecordingWebSocket()
     await manager.add_connection("dead", BrokenSocket())
     await manager.add_connection("good", good)
     await manager.emit_event(event_type="agent_thinking", data={}, user_id="u1")
@@ -114,7 +105,7 @@ async def test_contexts_of_different_users_share_no_state() -> None:
     assert (alice.user_id, alice.websocket_client_id) == ("alice", "a")
     assert (bob.user_id, bob.websocket_client_id) == ("bob", "b")
     assert alice.websocket_manager.sequence is not bob.websocket_manager.sequence
-    alice_socket, bob_socket = RecordingSocket(), RecordingSocket()
+    alice_socket, bob_socket = RecordingWebSocket(), RecordingWebSocket()
     await alice.websocket_manager.add_connection("a", alice_socket)
     await bob.websocket_manager.add_connection("b", bob_socket)
     await alice.websocket_manager.emit_event(event_type="agent_started", data={}, user_id="alice")
@@ -142,5 +133,9 @@ def test_canonical_imports_all_is_complete_and_sorted() -> None:
 
     public = {name for name in vars(canonical_imports) if not name.startswith("_")}
     public -= {"annotations"}
-    assert canonical_imports.__all__ == sorted(canonical_imports.__all__)
+    # Sorted the way ruff's RUF022 sorts: CONSTANTS, then Classes, then functions.
+    def kind(name: str) -> tuple[int, str]:
+        return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)
+
+    assert canonical_imports.__all__ == sorted(canonical_imports.__all__, key=kind)
     assert set(canonical_imports.__all__) == public
