@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     ws_rate_limit_per_second: float = Field(default=20.0, gt=0)
     ws_rate_limit_burst: int = Field(default=40, ge=1)
     ws_send_queue_size: int = Field(default=1000, ge=1)
+    ws_max_connections_per_user: int = Field(default=20, ge=1)
     max_concurrent_runs_per_user: int = Field(default=5, ge=1)
     agent_timeout_seconds: float = Field(default=60.0, gt=0)
     max_message_chars: int = Field(default=16_000, ge=1)

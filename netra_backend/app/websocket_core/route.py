@@ -25,6 +25,7 @@ from netra_backend.app.websocket_core.sender import QueuedSender
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 
 
@@ -33,6 +34,10 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     services = websocket.app.state.services
     user_id = await _authenticate(websocket, services)
     if user_id is None:
+        return
+    limit = services.settings.ws_max_connections_per_user
+    if services.hub.connection_count(user_id) >= limit:
+        await websocket.close(CLOSE_POLICY, f"too many connections: the limit is {limit} per user")
         return
     context = await create_websocket_manager(
         user_id=user_id,

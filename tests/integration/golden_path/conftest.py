@@ -23,6 +23,7 @@ AGENT_TIMEOUT = 2.0
 MAX_MESSAGE_CHARS = 50
 RATE_PER_SECOND = 2.0
 RATE_BURST = 3
+MAX_CONNECTIONS = 2
 
 
 @pytest.fixture(scope="module", params=backend_params())
@@ -69,11 +70,12 @@ def frame_limit_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathSer
 
 @pytest.fixture(scope="module", params=backend_params())
 def rate_limited_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer]:
-    """2 frames per second, bursts of 3."""
+    """2 frames per second, bursts of 3; 2 sockets per user."""
     with serving(
         str(request.param),
         registry=scripted_registry(),
         ws_rate_limit_per_second=RATE_PER_SECOND,
         ws_rate_limit_burst=RATE_BURST,
+        ws_max_connections_per_user=MAX_CONNECTIONS,
     ) as server:
         yield server

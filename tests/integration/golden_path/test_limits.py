@@ -24,6 +24,7 @@ from tests.integration.golden_path._protocol import (
 from tests.integration.golden_path._servers import GoldenPathServer
 from tests.integration.golden_path.conftest import (
     FRAME_LIMIT,
+    MAX_CONNECTIONS,
     MAX_MESSAGE_CHARS,
     MAX_RUNS,
     RATE_BURST,
@@ -265,3 +266,34 @@ async def test_agent_that_neither_thinks_nor_uses_tools_still_gets_thinking(
         events = await run_agent(client, "silent", "quick")
     assert types_of(events) == ["agent_started", "agent_thinking", "agent_completed"]
     assert events[-1]["data"]["result"] == {"silent": True}
+
+
+async def test_sockets_over_the_per_user_limit_close_1008_others_unaffected(
+    rate_limited_server: GoldenPathServer,
+) -> None:
+    user = await rate_limited_server.create_user()
+    other = await rate_limited_server.create_user()
+    clients = [rate_limited_server.websocket(user.token) for _ in range(MAX_CONNECTIONS)]
+    for client in clients:
+        await client.connect()
+        assert await ping_barrier(client) == []
+    try:
+        async with rate_limited_server.websocket(user.token) as extra:
+            assert await extra.wait_closed() == 1008
+            assert "too many connections" in (extra.close_reason or "")
+        async with rate_limited_server.websocket(other.token) as someone_else:
+            assert await ping_barrier(someone_else) == []
+        await clients[0].close()
+        # The server frees the slot once it has processed that close; a client retrying
+        # for a moment gets in (bounded: 100 tries).
+        for _ in range(100):
+            async with rate_limited_server.websocket(user.token) as replacement:
+                if await replacement.receive_one(0.05) is None and replacement.close_code is None:
+                    assert await ping_barrier(replacement) == []
+                    break
+            await asyncio.sleep(0.02)
+        else:
+            raise AssertionError("a socket was refused after another of the user's closed")
+    finally:
+        for client in clients:
+            await client.close()
