@@ -23,7 +23,7 @@ from netra_backend.app.auth.schemas import (
     RunsOut,
     UserOut,
 )
-from netra_backend.app.auth.tokens import TokenService, load_or_create_secret
+from netra_backend.app.auth.tokens import TokenService, VerifiedToken, load_or_create_secret
 from netra_backend.app.auth.users import UserRecord, UserStore, normalize_email
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "UserOut",
     "UserRecord",
     "UserStore",
+    "VerifiedToken",
     "bearer_token_from_header",
     "current_user_id",
     "hash_password",

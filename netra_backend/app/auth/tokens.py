@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
@@ -22,6 +23,14 @@ ALGORITHM = "HS256"
 MIN_SECRET_BYTES = 32
 """HS256 keys shorter than the hash output (32 bytes) are weak; PyJWT warns on them too."""
 SECRET_FILE_NAME = "jwt_secret"
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedToken:
+    """What a valid token proves: who, and until when (Unix time)."""
+
+    user_id: str
+    expires_at: float
 
 
 class TokenService:
@@ -54,6 +63,10 @@ class TokenService:
 
     def verify(self, token: str) -> str:
         """The user id a valid token was issued to; ``TokenError`` saying why otherwise."""
+        return self.verify_claims(token).user_id
+
+    def verify_claims(self, token: str) -> VerifiedToken:
+        """The verified subject and expiry of ``token``; ``TokenError`` saying why otherwise."""
         if not token:
             raise TokenError("token is missing")
         try:
@@ -78,7 +91,7 @@ class TokenService:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise TokenError("token subject is empty")
-        return subject
+        return VerifiedToken(user_id=subject, expires_at=float(claims["exp"]))
 
 
 def _read_secret(path: Path) -> str:

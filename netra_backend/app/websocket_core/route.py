@@ -2,11 +2,12 @@
 
 Per connection: authenticate from the handshake (close 4401 otherwise), make a context with
 the canonical factory, attach it to the user's channel on the hub, then read frames until the
-client leaves. Frame size, frame rate and concurrent runs are limited by settings.
+client leaves or its token expires (close 4401 then). Frame size, frame rate and concurrent runs are limited by settings.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -14,6 +15,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from netra_backend.app.auth import VerifiedToken
 from netra_backend.app.errors import AuthError, ProtocolError
 from netra_backend.app.websocket_core.context import UserWebSocketContext, create_websocket_manager
 from netra_backend.app.websocket_core.events import encode, error_frame
@@ -32,9 +34,10 @@ CLOSE_TOO_BIG = 1009
 async def websocket_endpoint(websocket: WebSocket) -> None:
     """Serve one WebSocket connection of one authenticated user."""
     services = websocket.app.state.services
-    user_id = await _authenticate(websocket, services)
-    if user_id is None:
+    token = await _authenticate(websocket, services)
+    if token is None:
         return
+    user_id = token.user_id
     limit = services.settings.ws_max_connections_per_user
     if services.hub.connection_count(user_id) >= limit:
         await websocket.close(CLOSE_POLICY, f"too many connections: the limit is {limit} per user")
@@ -49,13 +52,13 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     services.hub.attach(context)
     try:
         async with sender.running():
-            await _receive_loop(websocket, context, sender, services)
+            await _receive_loop(websocket, context, sender, services, token.expires_at)
     finally:
         services.hub.detach(context)
         await context.websocket_manager.remove_connection(context.websocket_client_id)
 
 
-async def _authenticate(websocket: WebSocket, services: Any) -> str | None:
+async def _authenticate(websocket: WebSocket, services: Any) -> VerifiedToken | None:
     subprotocols = websocket.scope.get("subprotocols") or []
     credentials, error, subprotocol = credentials_from_handshake(
         websocket.headers.get("authorization"), subprotocols
@@ -64,8 +67,8 @@ async def _authenticate(websocket: WebSocket, services: Any) -> str | None:
         if error is not None:
             raise error
         assert credentials is not None
-        user_id: str = services.tokens.verify(credentials.token)
-        if await services.users.get(user_id) is None:
+        token: VerifiedToken = services.tokens.verify_claims(credentials.token)
+        if await services.users.get(token.user_id) is None:
             raise AuthError("the token's user no longer exists")
     except AuthError as exc:
         # Accept, then close: a close code and reason reach every client, whereas refusing
@@ -74,17 +77,27 @@ async def _authenticate(websocket: WebSocket, services: Any) -> str | None:
         await websocket.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
         return None
     await websocket.accept(subprotocol=subprotocol)
-    return user_id
+    return token
 
 
 async def _receive_loop(
-    websocket: WebSocket, context: UserWebSocketContext, sender: QueuedSender, services: Any
+    websocket: WebSocket,
+    context: UserWebSocketContext,
+    sender: QueuedSender,
+    services: Any,
+    expires_at: float,
 ) -> None:
     settings = services.settings
     bucket = TokenBucket(settings.ws_rate_limit_per_second, settings.ws_rate_limit_burst, time.monotonic())
     while not sender.closed:
         try:
-            message = await websocket.receive()
+            # The token's identity holds only until it expires; then the client must
+            # reconnect with a fresh one.
+            async with asyncio.timeout(max(0.0, expires_at - time.time())):
+                message = await websocket.receive()
+        except TimeoutError:
+            await websocket.close(CLOSE_UNAUTHORIZED, "token expired; reconnect with a fresh token")
+            return
         except (WebSocketDisconnect, RuntimeError):
             return
         if message["type"] == "websocket.disconnect":

@@ -138,3 +138,14 @@ async def test_ws_bearer_subprotocol_without_netra_v1_is_closed_4401(
     user = await scripted_server.create_user()
     client = scripted_server.websocket(None, subprotocols=[f"bearer.{user.token}"])
     await _assert_rejected(client, reason_mentions="netra.v1")
+
+
+async def test_ws_is_closed_4401_when_its_token_expires_while_connected(
+    scripted_server: GoldenPathServer,
+) -> None:
+    user = await scripted_server.create_user()
+    short_lived = scripted_server.sign_token(_claims(user.user_id, exp_in=3))
+    async with scripted_server.websocket(short_lived) as client:
+        assert await ping_barrier(client) == []  # accepted while the token is valid
+        assert await client.wait_closed(timeout=15) == CLOSE_UNAUTHORIZED
+        assert "expired" in (client.close_reason or "")
