@@ -74,14 +74,16 @@ class RunContext:
         return self.config.segments() | {r.replacement.rpartition(".")[2] for r in self.config.removed.values()}
 
 
-_pattern_cache: dict[frozenset[str], re.Pattern[bytes]] = {}
+_prefilter_cache: tuple[Config, list[bytes], re.Pattern[bytes]] | None = None
 
 
-def _pattern(ctx: RunContext) -> re.Pattern[bytes]:
-    segs = ctx.config.segments()
-    if segs not in _pattern_cache:
-        _pattern_cache[segs] = compile_prefilter(segs)
-    return _pattern_cache[segs]
+def _prefilter(ctx: RunContext) -> tuple[list[bytes], re.Pattern[bytes]]:
+    """The segments and their regex, built once per config (not once per file)."""
+    global _prefilter_cache
+    if _prefilter_cache is None or _prefilter_cache[0] is not ctx.config:
+        segs = ctx.config.segments()
+        _prefilter_cache = (ctx.config, [s.encode() for s in segs], compile_prefilter(segs))
+    return _prefilter_cache[1], _prefilter_cache[2]
 
 
 def _ig900(err: SourceError) -> Finding:
@@ -113,8 +115,7 @@ def _diff(path: str, old: str, new: str) -> str:
 
 def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult, bytes | None]:
     """Check (and maybe fix) one file's bytes; returns the result and the new bytes, if any."""
-    segs = [s.encode() for s in ctx.config.segments()]
-    if ctx.prefilter and not may_reference(data, segs, _pattern(ctx)):
+    if ctx.prefilter and not may_reference(data, *_prefilter(ctx)):
         # Undecodable files are IG900 even when they cannot hold a reference; decoding is
         # cheap next to parsing, and a binary file named .py deserves a report.
         try:
