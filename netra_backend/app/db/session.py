@@ -66,7 +66,13 @@ class Database:
         is_sqlite = self.url.get_backend_name() == "sqlite"
         if is_sqlite and self.url.database and self.url.database != ":memory:":
             Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(self.url, pool_pre_ping=not is_sqlite)
+        # SQLite has one writer at a time; with several pooled connections, concurrent
+        # transactions fight over the file lock and, under load, fail with "database is
+        # locked". One connection makes them queue in the pool instead, in order.
+        pool: dict[str, Any] = (
+            {"pool_size": 1, "max_overflow": 0} if is_sqlite else {"pool_pre_ping": True}
+        )
+        self.engine: AsyncEngine = create_async_engine(self.url, **pool)
         if is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
