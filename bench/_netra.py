@@ -139,7 +139,9 @@ def netra_server() -> Iterator[str]:
 
 def describe(base_url: str) -> str:
     """One line naming what was measured on."""
+    url = os.environ.get("NETRA_DATABASE_URL", "")
+    database = url.split(":", 1)[0].split("+", 1)[0] if url else "sqlite"
     return (
-        f"netra serve on {base_url} (SQLite, loopback), {os.cpu_count()} CPUs, "
+        f"netra serve on {base_url} ({database}, loopback), {os.cpu_count()} CPUs, "
         f"Python {sys.version.split()[0]}"
     )
