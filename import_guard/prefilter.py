@@ -26,10 +26,12 @@ right, only speed is at stake here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 _ASCII_IDENT = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
 _IDENT = _ASCII_IDENT | frozenset(range(0x80, 0x100))
+_IDENT_BYTES = frozenset(bytes([c]) for c in _IDENT)
+_SPACE = re.compile(rb"[ \t\f\\\r\n]+")
 _DOTTED = _IDENT | {ord(".")}
 _QUOTES = frozenset(b"\"'")
 _BLANK = frozenset(b" \t\f")
@@ -58,8 +60,19 @@ def compile_prefilter(segments: Iterable[str]) -> re.Pattern[bytes]:
     return re.compile(rb"(?<![A-Za-z0-9_])(?:" + alternatives.encode() + rb")(?![A-Za-z0-9_])")
 
 
-def may_reference(data: bytes, segments: Iterable[bytes], pattern: re.Pattern[bytes], *, screen: bool = True) -> bool:
-    """Whether ``data`` can hold a reference (stage 1, then, with ``screen``, stage 2)."""
+def may_reference(
+    data: bytes,
+    segments: Iterable[bytes],
+    pattern: re.Pattern[bytes],
+    *,
+    screen: bool = True,
+    module_may_be_removed: Callable[[str], bool] | None = None,
+) -> bool:
+    """Whether ``data`` can hold a reference (stage 1, then, with ``screen``, stage 2).
+
+    ``module_may_be_removed`` gets a module name as written in an import (``a.b.c``,
+    ``..c``) and says whether it can be (in) a removed module; without it, any can.
+    """
     if not any(s in data for s in segments):
         return False
     tokens: _Tokens | None = None
@@ -70,7 +83,14 @@ def may_reference(data: bytes, segments: Iterable[bytes], pattern: re.Pattern[by
             continue  # a comment, or a line inside a multi-line string
         if not screen or _quoted_path(data, pos, end):
             return True
-        if not _import_shaped(data, pos, end):
+        site = _import_site(data, pos, end)
+        if site is False:
+            continue
+        if (
+            site is not True
+            and module_may_be_removed is not None
+            and not module_may_be_removed(site.decode("utf-8", "replace"))
+        ):
             continue
         if tokens is None:
             if not data.isascii() and _foreign_encoding(data):
@@ -143,14 +163,30 @@ def _word_left(data: bytes, i: int) -> int:
     return i
 
 
-def _keyword_before(data: bytes, j: int) -> bool:
-    """Whether ``import`` or ``from`` ends at ``j``; only ASCII counts as a word's inside
-    here, so a BOM or other non-ASCII byte before it still lets it count (harmless)."""
+def _keyword_before(data: bytes, j: int) -> bytes | None:
+    """``import`` or ``from`` if it ends at ``j``. Only ASCII counts as a word's inside here,
+    so a BOM or other non-ASCII byte before it still lets it count (harmless)."""
     for kw in _KEYWORDS:
         k = j - len(kw)
         if k >= 0 and data.startswith(kw, k) and (k == 0 or data[k - 1] not in _ASCII_IDENT):
-            return True
-    return False
+            return kw
+    return None
+
+
+def _skip_right_continued(data: bytes, i: int) -> int:
+    """Index of the first byte from ``i`` that is not a blank or a line continuation."""
+    n = len(data)
+    while i < n:
+        c = data[i]
+        if c in _BLANK:
+            i += 1
+        elif c == 0x5C and data[i + 1 : i + 3] == b"\r\n":
+            i += 3
+        elif c == 0x5C and data[i + 1 : i + 2] in (b"\n", b"\r"):
+            i += 2
+        else:
+            break
+    return i
 
 
 def _word_right(data: bytes, i: int) -> int:
@@ -160,30 +196,43 @@ def _word_right(data: bytes, i: int) -> int:
     return i
 
 
-def _import_shaped(data: bytes, pos: int, end: int) -> bool:
-    """Whether the dotted name around data[pos:end] sits where an import names a module."""
+def _import_site(data: bytes, pos: int, end: int) -> bool | bytes:
+    """Whether the dotted name around data[pos:end] sits where an import names a module.
+
+    Returns the dotted name itself (leading dots kept) when it is sure to be a whole module
+    name (``import a.b.c``, ``from .c import``): then it can only be a reference if that
+    module is removed, which the caller can tell.
+    """
     dotted = False
+    keyword: bytes | None = None
     # Walk left over ``name .`` pairs and leading dots to the token before the dotted name.
     i = pos
     while True:
         j = _skip_left(data, i)
         if j == 0 or data[j - 1] != 0x2E:  # '.'
             break
-        dotted = True
         k = _skip_left(data, j - 1)
         w = _word_left(data, k)
         if w < k:
-            if _keyword_before(data, k):
-                return True  # ``from .c`` / ``from . c``
-            i = w
+            keyword = _keyword_before(data, k)
+            if keyword is not None:
+                i = j - 1  # ``from .c`` / ``from . c``: the name starts at its dots
+                break
+            dotted, i = True, w
         else:
             i = j - 1  # a leading dot of a relative name: keep walking over dots
-    j = _skip_left(data, i)
-    if j > 0 and data[j - 1] in _IDENT:
-        return _keyword_before(data, j)
-    before = data[j - 1] if j > 0 else 0x0A
-    if before not in b",(\r\n":
-        return False
+    start = i
+    before = 0
+    if keyword is None:
+        j = _skip_left(data, i)
+        if j > 0 and data[j - 1] in _IDENT:
+            keyword = _keyword_before(data, j)
+            if keyword is None:
+                return False
+        else:
+            before = data[j - 1] if j > 0 else 0x0A
+            if before not in b",(\r\n":
+                return False
     # Walk right over ``. name`` pairs to the token after the dotted name.
     n = len(data)
     i = end
@@ -193,10 +242,18 @@ def _import_shaped(data: bytes, pos: int, end: int) -> bool:
             k = _skip_right(data, j + 1)
             w = _word_right(data, k)
             if w == k:
-                return False
+                return keyword is not None  # ``x.c.`` then no name: not a module name
             dotted, i = True, w
         else:
             break
+    if keyword == b"from":
+        k = _skip_right_continued(data, i)
+        if data.startswith(b"import", k) and data[k + 6 : k + 7] not in _IDENT_BYTES:
+            return _SPACE.sub(b"", data[start:i])
+        return True
+    if keyword == b"import":
+        # A dotted name right after ``import`` is a whole module (``from`` lists hold bare names).
+        return _SPACE.sub(b"", data[start:i]) if dotted else True
     if dotted and before != 0x2C:  # ',': only ``import x, a.b.c`` puts a dotted name there
         return False
     if j >= n or data[j] in _FOLLOWERS:

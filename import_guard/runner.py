@@ -13,7 +13,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -22,7 +22,7 @@ from import_guard.config import Config
 from import_guard.errors import ParseError, SourceError
 from import_guard.extract import extract
 from import_guard.fixer import apply_edits, plan
-from import_guard.modules import module_of
+from import_guard.modules import module_of, resolve_relative
 from import_guard.prefilter import compile_prefilter, may_reference
 from import_guard.source import Source, check_decodable, decode
 
@@ -86,6 +86,23 @@ def _prefilter(ctx: RunContext) -> tuple[list[bytes], re.Pattern[bytes]]:
     return _prefilter_cache[1], _prefilter_cache[2]
 
 
+def _removed_test(path: str, ctx: RunContext) -> Callable[[str], bool]:
+    """For the pre-filter: can a module written in an import of ``path`` be (in) a removed one?"""
+    removed = ctx.config.removed
+
+    def may_be_removed(written: str) -> bool:
+        level = len(written) - len(written.lstrip("."))
+        absolute: str | None = written
+        if level:
+            module, is_package = module_of(path, str(ctx.config.root))
+            absolute = resolve_relative(module, is_package, level, written[level:] or None)
+        if absolute is None:
+            return True  # unresolvable: let the parser and checker decide
+        return absolute in removed or any(absolute.startswith(m + ".") for m in removed)
+
+    return may_be_removed
+
+
 def _ig900(err: SourceError) -> Finding:
     return Finding(err.path, err.line, err.col, err.line, "IG900", f"cannot read as Python: {err.reason}")
 
@@ -115,7 +132,7 @@ def _diff(path: str, old: str, new: str) -> str:
 
 def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult, bytes | None]:
     """Check (and maybe fix) one file's bytes; returns the result and the new bytes, if any."""
-    if ctx.prefilter and not may_reference(data, *_prefilter(ctx)):
+    if ctx.prefilter and not may_reference(data, *_prefilter(ctx), module_may_be_removed=_removed_test(path, ctx)):
         # Undecodable files are IG900 even when they cannot hold a reference; decoding is
         # cheap next to parsing, and a binary file named .py deserves a report.
         try:

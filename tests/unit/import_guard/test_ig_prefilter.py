@@ -124,3 +124,20 @@ def test_a_decoy_only_file_is_skipped_before_parsing(check_one: Check) -> None:
     # A syntax error proves the file was never parsed: parsing would report IG900.
     assert result.status is Status.SKIPPED
     assert result.reason
+
+
+def test_an_import_of_a_module_that_is_not_removed_is_ruled_out_without_parsing(check_one: Check) -> None:
+    # The sibling package's own ``gone`` module, and absolute lookalikes: resolved, not parsed.
+    sibling = check_one("other/pkg/user.py", "from .gone import thing\nfrom .. gone import x\ndef (:\n")
+    assert sibling.status is Status.SKIPPED
+    absolute = check_one("other/abs.py", "import other.pkg.gone\nfrom other.gone.sub import y\ndef (:\n")
+    assert absolute.status is Status.SKIPPED
+
+
+def test_relative_and_submodule_imports_of_a_removed_module_still_get_through(check_one: Check) -> None:
+    result = check_one("old/pkg/user.py", "from .gone import thing\n")
+    assert [f.code for f in result.findings] == ["IG001"]
+    result = check_one("old/pkg/sub/deep.py", "from ..gone.inner import x\n")
+    assert [f.code for f in result.findings] == ["IG001"]
+    result = check_one("other/abs.py", "import old.pkg.gone.inner as i\n")
+    assert [f.code for f in result.findings] == ["IG001"]
