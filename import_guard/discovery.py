@@ -39,7 +39,14 @@ def _excluded(rel: str, name: str, patterns: Sequence[str]) -> bool:
     return any(fnmatch(rel, p) or fnmatch(name, p) for p in patterns)
 
 
+def _rel(path: str, cut: int) -> str:
+    return path[cut:].replace(os.sep, "/")
+
+
 def _walk(root: str, patterns: Sequence[str]) -> Iterator[str]:
+    # Every path below ``root`` starts with this prefix: slicing it off is the relative path
+    # (os.path.relpath per entry cost more than the walk itself).
+    cut = len(root) if root.endswith(os.sep) else len(root) + len(os.sep)
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -50,14 +57,15 @@ def _walk(root: str, patterns: Sequence[str]) -> Iterator[str]:
         for entry in entries:
             if entry.is_symlink():
                 continue
-            rel = os.path.relpath(entry.path, root).replace(os.sep, "/")
             if entry.is_dir(follow_symlinks=False):
-                if entry.name in SKIP_DIRS or _excluded(rel, entry.name, patterns):
+                if entry.name in SKIP_DIRS or (patterns and _excluded(_rel(entry.path, cut), entry.name, patterns)):
                     continue
                 if os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
                     continue
                 stack.append(entry.path)
-            elif entry.name.endswith(SUFFIXES) and not _excluded(rel, entry.name, patterns):
+            elif entry.name.endswith(SUFFIXES) and not (
+                patterns and _excluded(_rel(entry.path, cut), entry.name, patterns)
+            ):
                 yield entry.path
 
 
