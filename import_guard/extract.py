@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from import_guard.errors import ParseError
+from import_guard.prefilter import word_pattern
 from import_guard.source import Source
 
 _T = TypeVar("_T", "ImportStmt", "DynamicImport")
@@ -141,8 +142,7 @@ def _is_import_call(func: ast.expr) -> bool:
 
 def _hot_lines(src: Source, segments: frozenset[str]) -> list[int]:
     """Sorted line numbers where one of ``segments`` appears as a whole identifier."""
-    alternatives = "|".join(re.escape(seg) for seg in sorted(segments))
-    pattern = re.compile(r"(?<![A-Za-z0-9_])(?:" + alternatives + r")(?![A-Za-z0-9_])")
+    pattern = re.compile(word_pattern(segments))  # re's own cache keeps it compiled
     starts = src.line_starts
     lines = {bisect_right(starts, m.start()) for m in pattern.finditer(src.text)}
     return sorted(lines)

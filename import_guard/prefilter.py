@@ -54,10 +54,21 @@ _CODE_RUN = re.compile(rb"(?:[^\"'#]++|#[^\r\n]*+(?=[\r\n])|" + _STRING + rb")*+
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)", re.MULTILINE)
 
 
+def word_pattern(segments: Iterable[str]) -> str:
+    """Regex source matching any of ``segments`` as a whole ASCII identifier.
+
+    The word comes first and its left boundary is checked by a look-behind after it: a
+    pattern that starts with a look-behind cannot use the regex engine's literal-prefix
+    search, and was 20 times slower on real files.
+    """
+    words = sorted(set(segments), key=lambda s: (-len(s), s))
+    alternatives = "|".join(f"{re.escape(s)}(?<![A-Za-z0-9_]{re.escape(s)})" for s in words)
+    return f"(?:{alternatives})(?![A-Za-z0-9_])"
+
+
 def compile_prefilter(segments: Iterable[str]) -> re.Pattern[bytes]:
     """A bytes regex matching any of ``segments`` as a whole ASCII identifier."""
-    alternatives = "|".join(re.escape(s) for s in sorted(set(segments), key=lambda s: (-len(s), s)))
-    return re.compile(rb"(?<![A-Za-z0-9_])(?:" + alternatives.encode() + rb")(?![A-Za-z0-9_])")
+    return re.compile(word_pattern(segments).encode())
 
 
 def may_reference(
