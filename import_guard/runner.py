@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import difflib
 import enum
+import gc
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from import_guard.checker import Finding, check
@@ -190,9 +192,32 @@ def _init_worker(ctx: RunContext) -> None:
     _worker_ctx = ctx
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector for one chunk of files.
+
+    Building an AST allocates hundreds of thousands of objects, and each automatic
+    collection would walk the half-built tree again (a fifth of the parse time, measured).
+    Trees hold no reference cycles, so reference counting frees them anyway; the
+    collector runs again, as it was, once the chunk is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _process_chunk(paths: Sequence[str], ctx: RunContext) -> list[FileResult]:
+    with _no_cyclic_gc():
+        return [process_file(p, ctx) for p in paths]
+
+
 def _run_chunk(paths: list[str]) -> list[FileResult]:
     assert _worker_ctx is not None
-    return [process_file(p, _worker_ctx) for p in paths]
+    return _process_chunk(paths, _worker_ctx)
 
 
 def run(
@@ -210,7 +235,7 @@ def run(
     try:
         if jobs == 1 or len(paths) < PARALLEL_THRESHOLD:
             for chunk in chunks:
-                done = [process_file(p, ctx) for p in chunk]
+                done = _process_chunk(chunk, ctx)
                 results.extend(done)
                 if bar:
                     bar.advance(len(done))
