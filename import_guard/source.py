@@ -13,6 +13,7 @@ import re
 import tokenize
 from dataclasses import dataclass, field
 from itertools import accumulate
+from operator import add
 
 from import_guard.errors import DecodeError
 
@@ -38,8 +39,9 @@ class Source:
                 starts = [0]
                 starts.extend(m.end() for m in _NEWLINE.finditer(text))
             else:
-                # The common case, without a regex match object per line.
-                starts = [0, *accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
+                # The common case, in C: start of line i = length of lines before it + i.
+                lines = text.split("\n")
+                starts = list(map(add, accumulate(map(len, lines[:-1]), initial=0), range(len(lines))))
             self._starts = starts
         return self._starts
 
