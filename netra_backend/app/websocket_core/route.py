@@ -16,7 +16,7 @@ from typing import Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from netra_backend.app.auth import VerifiedToken
-from netra_backend.app.errors import AuthError, ProtocolError
+from netra_backend.app.errors import AuthError, ProtocolError, StorageError
 from netra_backend.app.websocket_core.context import UserWebSocketContext, create_websocket_manager
 from netra_backend.app.websocket_core.events import encode, error_frame
 from netra_backend.app.websocket_core.handshake import credentials_from_handshake
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
+CLOSE_TRY_AGAIN = 1013
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -75,6 +76,11 @@ async def _authenticate(websocket: WebSocket, services: Any) -> VerifiedToken | 
         # the handshake only shows an HTTP 403 without saying why.
         await websocket.accept(subprotocol=subprotocol)
         await websocket.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
+        return None
+    except StorageError:
+        logger.exception("could not look up the user of a WebSocket handshake")
+        await websocket.accept(subprotocol=subprotocol)
+        await websocket.close(CLOSE_TRY_AGAIN, "service temporarily unavailable; try again")
         return None
     await websocket.accept(subprotocol=subprotocol)
     return token

@@ -55,6 +55,7 @@ class GoldenPathServer:
     backend: str
     settings: Settings
     jwt_secret: str
+    database: ThrowawayDatabase
 
     async def create_user(self, email: str | None = None, subscription: str = "free") -> TestUser:
         """Register a user through the HTTP API (a unique email unless given)."""
@@ -134,6 +135,7 @@ def serving(
             backend=backend,
             settings=config,
             jwt_secret=secret,
+            database=database,
         )
     finally:
         try:
