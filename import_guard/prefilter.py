@@ -115,8 +115,13 @@ def may_reference(
 
 def _foreign_encoding(data: bytes) -> bool:
     """A coding cookie other than UTF-8 (a multi-byte codec may hide quote or backslash bytes)."""
-    head = b"\n".join(data.splitlines()[:2])
-    m = _COOKIE.search(head)
+    # PEP 263: the cookie sits on one of the first two lines (any of the three line breaks).
+    head = data[:4096].replace(b"\r", b"\n")
+    first = head.find(b"\n")
+    second = head.find(b"\n", first + 1) if first >= 0 else -1
+    m = _COOKIE.search(head[: second if second >= 0 else len(head)])
+    if m is None and second < 0 and len(data) > 4096:
+        return True  # two very long lines: cannot tell cheaply, so let the file through
     return m is not None and m.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8")
 
 
