@@ -16,6 +16,7 @@ Every error names the key that is wrong.
 
 from __future__ import annotations
 
+import keyword
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -79,12 +80,16 @@ def _key(*parts: str) -> str:
 def _dotted(value: Any, key: str, source: str | None) -> str:
     if not isinstance(value, str) or not _DOTTED.match(value):
         raise ConfigError(key, f"expected a dotted module name, got {value!r}", source)
+    # A keyword segment (``class.d``) can never be imported, and the fixer would write it.
+    bad = [seg for seg in value.split(".") if keyword.iskeyword(seg)]
+    if bad:
+        raise ConfigError(key, f"{bad[0]!r} is a Python keyword, not a module name", source)
     return value
 
 
 def _parse_name(module: str, name: str, raw: Any, source: str | None) -> NameRule:
     key = _key("tool", "import_guard", "removed", module, "names", name)
-    if not _IDENT.match(name):
+    if not _IDENT.match(name) or keyword.iskeyword(name):
         raise ConfigError(key, "a name must be a Python identifier", source)
     if not isinstance(raw, dict):
         raise ConfigError(key, "expected a table such as { removed = \"...\" } or { to = \"pkg.mod\" }", source)
@@ -103,7 +108,7 @@ def _parse_name(module: str, name: str, raw: Any, source: str | None) -> NameRul
         raise ConfigError(f"{key}.to", f"expected 'pkg.mod' or 'pkg.mod:Name', got {target!r}", source)
     mod, _, new = target.partition(":")
     _dotted(mod, f"{key}.to", source)
-    if ":" in target and not _IDENT.match(new):
+    if ":" in target and (not _IDENT.match(new) or keyword.iskeyword(new)):
         raise ConfigError(f"{key}.to", f"{new!r} is not an identifier", source)
     return NameRule(name=name, module=mod, new_name=new or name)
 
@@ -160,14 +165,26 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError("(file)", f"not valid TOML: {exc}", str(path)) from None
+    except UnicodeDecodeError as exc:  # tomllib decodes the whole file as UTF-8 first
+        raise ConfigError("(file)", f"not valid TOML (TOML is UTF-8): {exc}", str(path)) from None
     except OSError as exc:
         raise ConfigError("(file)", f"cannot read: {exc.strerror}", str(path)) from None
+
+
+def _table(data: dict[str, Any], source: str) -> Any:
+    """The ``[tool.import_guard]`` value, or None; ``tool = 3`` is an error naming ``tool``."""
+    tool = data.get("tool")
+    if tool is None:
+        return None
+    if not isinstance(tool, dict):
+        raise ConfigError("tool", "expected a table", source)
+    return tool.get("import_guard")
 
 
 def load_config_file(path: Path) -> Config:
     """Load ``--config FILE``: a TOML file holding the ``[tool.import_guard]`` table."""
     data = _read_toml(path)
-    table = data.get("tool", {}).get("import_guard")
+    table = _table(data, str(path))
     if table is None:
         raise ConfigError("tool.import_guard", "table not found", str(path))
     return parse_config(table, path.resolve().parent, str(path))
@@ -182,7 +199,7 @@ def find_config(start: Path) -> Config:
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             data = _read_toml(candidate)
-            table = data.get("tool", {}).get("import_guard")
+            table = _table(data, str(candidate))
             if table is not None:
                 return parse_config(table, directory, str(candidate))
     raise ConfigError("tool.import_guard", f"no pyproject.toml with this table found above {start}")

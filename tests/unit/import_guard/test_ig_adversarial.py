@@ -1,0 +1,89 @@
+"""Adversarial cases found by a second test pass: each test pins a bug that was fixed.
+
+The made-up map of ``conftest.py`` is used (``old.pkg.gone`` -> ``new.pkg.home``), plus
+small configs of their own where two removed modules or a one-segment root matter.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from import_guard import ConfigError, Mode, find_config, load_config_file, scan
+from import_guard.runner import FileResult, Status
+
+pytestmark = pytest.mark.unit
+
+TWO_MODULES = """\
+[tool.import_guard.removed."a.one"]
+replacement = "z.home"
+[tool.import_guard.removed."a.two"]
+replacement = "z.home"
+"""
+
+
+def _project(tmp_path: Path, config: str, files: dict[str, str | bytes]) -> Path:
+    (tmp_path / "pyproject.toml").write_text(config)
+    for rel, content in files.items():
+        path = tmp_path / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return tmp_path
+
+
+def _fix(tmp_path: Path, config: str, source: str, rel: str = "m.py") -> tuple[str, FileResult]:
+    """Fix one file twice; the second run must change nothing."""
+    root = _project(tmp_path, config, {rel: source})
+    (first,) = scan([root / rel], Mode.FIX, progress=False)
+    text = (root / rel).read_text()
+    (second,) = scan([root / rel], Mode.FIX, progress=False)
+    assert second.status is not Status.FIXED
+    assert (root / rel).read_text() == text
+    return text, first
+
+
+# --------------------------------------------------------------------------- config
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("tool = 3\n", "tool"),
+        ('tool = "x"\n', "tool"),
+    ],
+)
+def test_a_tool_key_that_is_not_a_table_is_a_config_error(tmp_path: Path, toml: str, key: str) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as exc:
+        load_config_file(path)
+    assert exc.value.key == key
+    with pytest.raises(ConfigError) as exc:
+        find_config(tmp_path)
+    assert exc.value.key == key
+
+
+def test_a_toml_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "ig.toml"
+    path.write_bytes(b"\xff\xfe[tool.import_guard]\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config_file(path)
+
+
+@pytest.mark.parametrize(
+    ("entry", "key"),
+    [
+        ('replacement = "class.home"', 'tool.import_guard.removed."a.one".replacement'),
+        ('replacement = "z.home"\nnames = { import = { to = "z.x" } }', 'tool.import_guard.removed."a.one".names.import'),
+        ('replacement = "z.home"\nnames = { N = { to = "z.x:def" } }', 'tool.import_guard.removed."a.one".names.N.to'),
+        ('replacement = "z.home"\nnames = { N = { to = "z.pass" } }', 'tool.import_guard.removed."a.one".names.N.to'),
+    ],
+)
+def test_a_keyword_where_a_name_belongs_is_a_config_error(tmp_path: Path, entry: str, key: str) -> None:
+    # The fixer would write `from class.home import ...`: refuse the config, naming the key.
+    path = tmp_path / "ig.toml"
+    path.write_text(f'[tool.import_guard.removed."a.one"]\n{entry}\n')
+    with pytest.raises(ConfigError) as exc:
+        load_config_file(path)
+    assert exc.value.key == key
