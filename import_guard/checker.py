@@ -19,7 +19,7 @@ from typing import Any
 
 from import_guard.config import Config, NameRule, RemovedModule
 from import_guard.extract import Alias, AttrChain, DynamicImport, Extraction, ImportStmt
-from import_guard.modules import resolve_dynamic, resolve_relative
+from import_guard.modules import resolve_dynamic, resolve_relative_all
 from import_guard.source import Source
 
 _IGNORE = re.compile(r"#\s*import-guard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
@@ -240,8 +240,15 @@ def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
     return out
 
 
-def check(src: Source, ex: Extraction, config: Config, module: str | None, is_package: bool) -> FileMatches:
-    """Match every import site of ``src`` against ``config``."""
+def check(
+    src: Source, ex: Extraction, config: Config, module: str | tuple[str, ...] | None, is_package: bool
+) -> FileMatches:
+    """Match every import site of ``src`` against ``config``.
+
+    ``module`` is the file's dotted name, or every name it may have (see
+    :func:`import_guard.modules.module_names`).
+    """
+    modules = module if isinstance(module, tuple) else ((module,) if module is not None else ())
     idx = _Index(config)
     result = FileMatches()
     chains: dict[str, list[AttrChain]] = {}
@@ -249,10 +256,11 @@ def check(src: Source, ex: Extraction, config: Config, module: str | None, is_pa
         chains.setdefault(c.dotted, []).append(c)
     for stmt in ex.imports:
         if stmt.is_from:
-            absolute = resolve_relative(module, is_package, stmt.level, stmt.module)
-            matched = _match_from(stmt, absolute, idx)
-            if matched is not None:
-                result.stmts.append(matched)
+            for absolute in resolve_relative_all(modules, is_package, stmt.level, stmt.module) or [None]:
+                matched = _match_from(stmt, absolute, idx)
+                if matched is not None:
+                    result.stmts.append(matched)
+                    break
         else:
             result.stmts.extend(_match_import(stmt, chains, idx))
     for call in ex.dynamic:

@@ -24,7 +24,7 @@ from import_guard.config import Config
 from import_guard.errors import ParseError, SourceError
 from import_guard.extract import extract
 from import_guard.fixer import apply_edits, plan
-from import_guard.modules import module_of, resolve_relative
+from import_guard.modules import module_names, resolve_relative_all
 from import_guard.prefilter import compile_prefilter, may_reference
 from import_guard.source import Source, check_decodable, decode
 
@@ -94,13 +94,13 @@ def _removed_test(path: str, ctx: RunContext) -> Callable[[str], bool]:
 
     def may_be_removed(written: str) -> bool:
         level = len(written) - len(written.lstrip("."))
-        absolute: str | None = written
+        candidates = [written]
         if level:
-            module, is_package = module_of(path, str(ctx.config.root))
-            absolute = resolve_relative(module, is_package, level, written[level:] or None)
-        if absolute is None:
-            return True  # unresolvable: let the parser and checker decide
-        return absolute in removed or any(absolute.startswith(m + ".") for m in removed)
+            modules, is_package = module_names(path, str(ctx.config.root))
+            candidates = resolve_relative_all(modules, is_package, level, written[level:] or None)
+            if not modules:
+                return True  # unresolvable: let the parser and checker decide
+        return any(a in removed or any(a.startswith(m + ".") for m in removed) for a in candidates)
 
     return may_be_removed
 
@@ -147,7 +147,7 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
         ex = extract(src, ctx.targets, ctx.hot)
     except SourceError as err:
         return FileResult(path, Status.FAILED, (_ig900(err),), error=err), None
-    module, is_package = module_of(path, str(ctx.config.root))
+    module, is_package = module_names(path, str(ctx.config.root))
     matches = check(src, ex, ctx.config, module, is_package)
     if ctx.mode is Mode.CHECK or not matches.findings:
         return FileResult(path, Status.UNCHANGED, tuple(matches.findings)), None

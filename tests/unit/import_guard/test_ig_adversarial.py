@@ -87,3 +87,57 @@ def test_a_keyword_where_a_name_belongs_is_a_config_error(tmp_path: Path, entry:
     with pytest.raises(ConfigError) as exc:
         load_config_file(path)
     assert exc.value.key == key
+
+
+# --------------------------------------------------------------------------- relative imports
+
+GONE_ONLY = '[tool.import_guard.removed."old.pkg.gone"]\nreplacement = "new.pkg.home"\n'
+
+
+
+def _flagged(root: Path) -> list[tuple[str, int]]:
+    return sorted(
+        (Path(f.path).relative_to(root).as_posix(), f.line) for r in scan([root], progress=False) for f in r.findings
+    )
+
+
+def test_relative_import_beyond_the_top_level_package_is_not_a_reference(tmp_path: Path) -> None:
+    # `..` from the top-level package `app` is an ImportError, not `old.pkg.gone`.
+    root = _project(
+        tmp_path,
+        GONE_ONLY,
+        {"src/app/__init__.py": "", "src/app/m.py": "from ..old.pkg import gone\nfrom ..old.pkg.gone import X\n"},
+    )
+    assert _flagged(root) == []
+
+
+def test_relative_imports_under_namespace_parents_and_src_layouts_are_found(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        # src layout, regular packages: `src` is where the import root lies.
+        "src/old/__init__.py": "",
+        "src/old/pkg/__init__.py": "",
+        "src/old/pkg/a.py": "from .gone import X\nfrom . import gone\n",
+        # `old` a PEP 420 namespace package holding the regular package `pkg`.
+        "ns/old/pkg/__init__.py": "",
+        "ns/old/pkg/b.py": "from .gone import X\n",
+        # all namespace packages below a directory that is not a package.
+        "lib/old/pkg/c.py": "from .gone import X\n",
+        # a sibling's own `gone` module: still not a reference.
+        "lib/other/pkg/d.py": "from .gone import X\n",
+        "src/other/__init__.py": "",
+        "src/other/e.py": "from .gone import X\nfrom . import gone\n",
+    }
+    root = _project(tmp_path, GONE_ONLY, files)
+    assert _flagged(root) == [
+        ("lib/old/pkg/c.py", 1),
+        ("ns/old/pkg/b.py", 1),
+        ("src/old/pkg/a.py", 1),
+        ("src/old/pkg/a.py", 2),
+    ]
+    # the pre-filter must not rule these files out either
+    unfiltered = sorted(
+        (Path(f.path).relative_to(root).as_posix(), f.line)
+        for r in scan([root], progress=False, prefilter=False)
+        for f in r.findings
+    )
+    assert unfiltered == _flagged(root)
