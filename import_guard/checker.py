@@ -256,8 +256,9 @@ def check(
         chains.setdefault(c.dotted, []).append(c)
     for stmt in ex.imports:
         if stmt.is_from:
-            for absolute in resolve_relative_all(modules, is_package, stmt.level, stmt.module) or [None]:
-                matched = _match_from(stmt, absolute, idx)
+            resolved: list[str | None] = [*resolve_relative_all(modules, is_package, stmt.level, stmt.module)]
+            for candidate in resolved or [None]:
+                matched = _match_from(stmt, candidate, idx)
                 if matched is not None:
                     result.stmts.append(matched)
                     break
