@@ -22,6 +22,7 @@ from import_guard.extract import Alias, AttrChain, DynamicImport, Extraction, Im
 from import_guard.modules import resolve_dynamic, resolve_relative_all
 from import_guard.source import Source
 
+_PLAIN_STRING = re.compile(r"([rRuU]?)('''|\"\"\"|'|\")(.*)\2\Z", re.DOTALL)
 _IGNORE = re.compile(r"#\s*import-guard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
 
 
@@ -83,6 +84,7 @@ class DynamicMatch:
     call: DynamicImport
     removed: RemovedModule
     target: str | None
+    via_fromlist: bool = False
 
 
 @dataclass(slots=True)
@@ -202,6 +204,15 @@ def _ignored(src: Source, line: int, end_line: int, code: str) -> bool:
     return False
 
 
+def plain_literal(literal: str, value: str) -> re.Match[str] | None:
+    """The parts of ``literal`` (prefix, quote, body) if it is one plain string spelling ``value``.
+
+    Only such a literal is rewritten: concatenations, escapes and f-strings are left to a human.
+    """
+    m = _PLAIN_STRING.match(literal)
+    return m if m is not None and m.group(3) == value else None
+
+
 def render_targets(targets: list[Target]) -> str:
     """Canonical import text for ``targets``: one ``from`` per module, ``import`` lines after."""
     groups: dict[str, list[str]] = {}
@@ -271,6 +282,12 @@ def check(
             result.dynamic.append(DynamicMatch(call, rm, rm.replacement))
         elif (rm := idx.parent(absolute)) is not None:
             result.dynamic.append(DynamicMatch(call, rm, None))
+        elif absolute and call.fromlist:
+            # ``__import__("a.b", fromlist=["c"])`` imports ``a.b.c`` as ``from a.b import c`` does.
+            for name in call.fromlist:
+                if (rm := idx.exact(f"{absolute}.{name}")) is not None:
+                    result.dynamic.append(DynamicMatch(call, rm, None, via_fromlist=True))
+                    break
     # A suppressed site is left alone by the fixer too: the comment says it is on purpose.
     kept_stmts = []
     for sm in result.stmts:
@@ -285,6 +302,11 @@ def check(
         call = dm.call
         if dm.target:
             msg = f"dynamic import of removed module '{dm.removed.module}'; use '{dm.target}'"
+        elif dm.via_fromlist:
+            msg = (
+                f"dynamic import of removed module '{dm.removed.module}' through fromlist; "
+                f"use '{dm.removed.replacement}' (fix by hand)"
+            )
         else:
             msg = f"dynamic import of a submodule of removed module '{dm.removed.module}' (fix by hand)"
         f = Finding(
@@ -297,7 +319,7 @@ def check(
             dm.removed.module,
             (),
             dm.target,
-            dm.target is not None,
+            dm.target is not None and plain_literal(src.text[call.arg_start : call.arg_end], call.arg) is not None,
         )
         if not _ignored(src, f.line, f.end_line, f.code):
             result.findings.append(f)

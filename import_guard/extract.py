@@ -68,7 +68,11 @@ class ImportStmt:
 
 @dataclass(frozen=True, slots=True)
 class DynamicImport:
-    """``importlib.import_module("lit")`` or ``__import__("lit")`` with a literal first argument."""
+    """``importlib.import_module("lit")`` or ``__import__("lit")`` with a literal first argument.
+
+    ``fromlist`` holds the literal names of ``__import__(..., fromlist=[...])``: each may be
+    a submodule, as in ``from lit import name``.
+    """
 
     arg: str
     arg_start: int
@@ -77,6 +81,7 @@ class DynamicImport:
     line: int
     col: int
     end_line: int
+    fromlist: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,15 +134,40 @@ def _literal(node: ast.expr) -> str | None:
     return None
 
 
+def _literal_or_fstring(node: ast.expr) -> str | None:
+    """A string constant, or an f-string without placeholders (``f"a.b.c"``)."""
+    if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
+        return "".join(str(v.value) for v in node.values if isinstance(v, ast.Constant))
+    return _literal(node)
+
+
+def _literal_names(node: ast.expr | None) -> tuple[str, ...]:
+    """The string items of a literal list/tuple/set (``fromlist=["a", "b"]``)."""
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return tuple(v for v in map(_literal, node.elts) if v is not None)
+    return ()
+
+
 def _is_import_call(func: ast.expr) -> bool:
+    # Any ``x.import_module`` / ``x.__import__``: ``importlib`` is often imported under
+    # another name, and a literal argument naming a removed module leaves no doubt.
     if isinstance(func, ast.Name):
         return func.id in IMPORT_FUNCS
-    return (
-        isinstance(func, ast.Attribute)
-        and func.attr in IMPORT_FUNCS
-        and isinstance(func.value, ast.Name)
-        and func.value.id in ("importlib", "builtins")
-    )
+    return isinstance(func, ast.Attribute) and func.attr in IMPORT_FUNCS
+
+
+def _call_args(node: ast.Call) -> tuple[ast.expr | None, ast.expr | None, ast.expr | None]:
+    """(name, package, fromlist) argument nodes of an import call, positional or keyword."""
+    args: list[ast.expr | None] = [a for a in node.args if not isinstance(a, ast.Starred)]
+    if len(args) != len(node.args):
+        return None, None, None  # ``f(*args)``: positions unknown
+    kw = {k.arg: k.value for k in node.keywords if k.arg is not None}
+    name = args[0] if args else kw.get("name")
+    func = node.func
+    if (func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)) == "__import__":
+        # __import__(name, globals=None, locals=None, fromlist=(), level=0)
+        return name, None, args[3] if len(args) > 3 else kw.get("fromlist")
+    return name, args[1] if len(args) > 1 else kw.get("package"), None
 
 
 def _hot_lines(src: Source, segments: frozenset[str]) -> list[int]:
@@ -214,24 +244,21 @@ def _extract_ast(
                 )
             )
         elif isinstance(node, ast.Call):
-            if node.args and _is_import_call(node.func):
-                arg = _literal(node.args[0])
-                if arg is not None:
-                    package = _literal(node.args[1]) if len(node.args) > 1 else None
-                    for kw in node.keywords:
-                        if kw.arg == "package":
-                            package = _literal(kw.value)
-                    a0 = node.args[0]
+            if _is_import_call(node.func):
+                a0, pkg, fromlist = _call_args(node)
+                arg = _literal_or_fstring(a0) if a0 is not None else None
+                if a0 is not None and arg is not None:
                     start = off(node.lineno, node.col_offset)
                     dynamic.append(
                         DynamicImport(
                             arg=arg,
                             arg_start=off(a0.lineno, a0.col_offset),
                             arg_end=off(a0.end_lineno or a0.lineno, a0.end_col_offset or 0),
-                            package=package,
+                            package=_literal(pkg) if pkg is not None else None,
                             line=node.lineno,
                             col=src.position(start)[1],
                             end_line=node.end_lineno or node.lineno,
+                            fromlist=_literal_names(fromlist),
                         )
                     )
         elif targets and isinstance(node, (ast.Attribute, ast.Name)):

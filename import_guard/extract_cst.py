@@ -40,6 +40,11 @@ def _literal(node: cst.BaseExpression) -> str | None:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
+    if isinstance(node, cst.FormattedString) and all(isinstance(p, cst.FormattedStringText) for p in node.parts):
+        # an f-string without placeholders (``{{`` spells one brace)
+        return "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText)).replace(
+            "{{", "{"
+        ).replace("}}", "}")
     return None
 
 
@@ -127,35 +132,43 @@ class _Collector(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Name):
-            ok = func.value in IMPORT_FUNCS
+            fname = func.value
+        elif isinstance(func, cst.Attribute):
+            fname = func.attr.value
         else:
-            ok = (
-                isinstance(func, cst.Attribute)
-                and func.attr.value in IMPORT_FUNCS
-                and isinstance(func.value, cst.Name)
-                and func.value.value in ("importlib", "builtins")
-            )
-        positional = [a for a in node.args if a.keyword is None and not a.star]
-        if not ok or not positional:
             return
-        arg = _literal(positional[0].value)
+        if fname not in IMPORT_FUNCS or any(a.star for a in node.args):
+            return
+        positional = [a.value for a in node.args if a.keyword is None]
+        keywords = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+        first = positional[0] if positional else keywords.get("name")
+        if first is None:
+            return
+        arg = _literal(first)
         if arg is None:
             return
-        package = _literal(positional[1].value) if len(positional) > 1 else None
-        for a in node.args:
-            if a.keyword is not None and a.keyword.value == "package":
-                package = _literal(a.value)
+        package: str | None = None
+        fromlist: tuple[str, ...] = ()
+        if fname == "__import__":
+            names = positional[3] if len(positional) > 3 else keywords.get("fromlist")
+            if isinstance(names, (cst.List, cst.Tuple, cst.Set)):
+                items = (_literal(e.value) for e in names.elements if isinstance(e, cst.Element))
+                fromlist = tuple(i for i in items if i is not None)
+        else:
+            pkg = positional[1] if len(positional) > 1 else keywords.get("package")
+            package = _literal(pkg) if pkg is not None else None
         start = self._start(node)
         line, col = self.src.position(start)
         self.dynamic.append(
             DynamicImport(
                 arg=arg,
-                arg_start=self._start(positional[0].value),
-                arg_end=self._end(positional[0].value),
+                arg_start=self._start(first),
+                arg_end=self._end(first),
                 package=package,
                 line=line,
                 col=col,
                 end_line=self.src.position(self._end(node))[0],
+                fromlist=fromlist,
             )
         )
 

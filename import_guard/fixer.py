@@ -21,12 +21,11 @@ import re
 import tokenize
 from dataclasses import dataclass
 
-from import_guard.checker import FileMatches, StmtMatch, Target
+from import_guard.checker import FileMatches, StmtMatch, Target, plain_literal
 from import_guard.extract import Extraction, ImportStmt
 from import_guard.source import Source
 
 _AS_TAIL = re.compile(r"(?:[ \t\f]|\\(?:\r\n|\r|\n))+as(?:[ \t\f]|\\(?:\r\n|\r|\n))+\w+\Z")
-_PLAIN_STRING = re.compile(r"([rRuU]?)('''|\"\"\"|'|\")(.*)\2\Z", re.DOTALL)
 _MAX_LINE = 88
 
 
@@ -201,8 +200,8 @@ def plan(src: Source, ex: Extraction, fm: FileMatches) -> list[Edit]:
         if dm.target is None:
             continue
         literal = src.text[dm.call.arg_start : dm.call.arg_end]
-        lit = _PLAIN_STRING.match(literal)
-        if lit and lit.group(3) == dm.call.arg:
+        lit = plain_literal(literal, dm.call.arg)
+        if lit:
             new = f"{lit.group(1)}{lit.group(2)}{dm.target}{lit.group(2)}"
             p.edits.append(Edit(dm.call.arg_start, dm.call.arg_end, new))
     return p.edits

@@ -141,3 +141,42 @@ def test_relative_imports_under_namespace_parents_and_src_layouts_are_found(tmp_
         for f in r.findings
     )
     assert unfiltered == _flagged(root)
+
+
+# --------------------------------------------------------------------------- dynamic imports
+
+DYNAMIC = """\
+import importlib as il
+from importlib import import_module
+a = import_module(name="old.pkg.gone")
+b = il.import_module("old.pkg.gone")
+c = __import__(name="old.pkg.gone")
+d = __import__("old.pkg", fromlist=["gone"])
+e = __import__("old.pkg", None, None, ("x", "gone"))
+f = import_module(f"old.pkg.gone")
+g = import_module(name)
+h = import_module(*names)
+i = __import__("old.pkg", fromlist=["other"])
+"""
+# 3.12-only syntax sends the same calls down the LibCST path.
+NEWER = "type Alias = int\n" + DYNAMIC
+
+
+@pytest.mark.parametrize("source", [DYNAMIC, NEWER], ids=["ast", "libcst"])
+def test_dynamic_imports_by_keyword_alias_fromlist_and_fstring_are_found(tmp_path: Path, source: str) -> None:
+    root = _project(tmp_path, GONE_ONLY, {"m.py": source})
+    (result,) = scan([root / "m.py"], progress=False)
+    shift = source.count("\n") - DYNAMIC.count("\n")
+    got = {(f.line - shift, f.fixable) for f in result.findings}
+    assert got == {(3, True), (4, True), (5, True), (6, False), (7, False), (8, False)}
+    assert all(f.code == "IG001" and f.module == "old.pkg.gone" for f in result.findings)
+
+
+def test_dynamic_imports_fix_only_plain_literals_and_report_the_rest(tmp_path: Path) -> None:
+    text, result = _fix(tmp_path, GONE_ONLY, DYNAMIC)
+    assert 'import_module(name="new.pkg.home")' in text
+    assert 'il.import_module("new.pkg.home")' in text
+    assert '__import__(name="new.pkg.home")' in text
+    assert 'fromlist=["gone"]' in text and 'import_module(f"old.pkg.gone")' in text
+    assert sorted(f.line for f in result.findings) == [6, 7, 8]
+    assert not any(f.fixable for f in result.findings)
