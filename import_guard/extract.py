@@ -96,12 +96,17 @@ class AttrChain:
 
 @dataclass(frozen=True, slots=True)
 class Extraction:
-    """Everything the checker and the fixer need from one file."""
+    """Everything the checker and the fixer need from one file.
+
+    ``barriers`` are the first lines of top-level statements that are not imports: the
+    fixer never moves an import across one (code between may use the name).
+    """
 
     imports: tuple[ImportStmt, ...]
     dynamic: tuple[DynamicImport, ...]
     chains: tuple[AttrChain, ...]
     grammar: str
+    barriers: tuple[int, ...] = ()
 
 
 def from_module_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -277,7 +282,8 @@ def _extract_ast(
     chains = tuple(
         AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in chain_nodes.items()
     )
-    return Extraction(_ordered(imports), _ordered(dynamic), chains, "ast")
+    barriers = tuple(n.lineno for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom)))
+    return Extraction(_ordered(imports), _ordered(dynamic), chains, "ast", barriers)
 
 
 def _ast_parse(text: str) -> ast.Module:

@@ -198,4 +198,13 @@ def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
     wrapper.visit(collector)
     attrs = {vid: attr for vid, attr in collector.readers if vid in collector.chains}
     chains = tuple(AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in collector.chains.items())
-    return Extraction(_ordered(collector.imports), _ordered(collector.dynamic), chains, "libcst")
+    positions = wrapper.resolve(PositionProvider)  # already computed by the visit
+    barriers = tuple(
+        positions[stmt].start.line
+        for stmt in module.body
+        if not (
+            isinstance(stmt, cst.SimpleStatementLine)
+            and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+        )
+    )
+    return Extraction(_ordered(collector.imports), _ordered(collector.dynamic), chains, "libcst", barriers)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import re
 import tokenize
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from import_guard.checker import FileMatches, StmtMatch, Target, plain_literal
@@ -100,9 +101,21 @@ class _Planner:
             if s.is_from and s.top_level and s.level == 0 and not s.star and id(s) not in matched and s.module:
                 self.canonical.setdefault(s.module, s)
         self.buckets: dict[str, list[str]] = {}
+        self.barriers = ex.barriers
 
     def can_merge(self, stmt: ImportStmt, module: str) -> bool:
-        return stmt.top_level and module in self.canonical and _whole_lines(self.src, stmt)
+        """Whether ``stmt``'s names may move into the existing import of ``module``.
+
+        Not across other code (it may use the names before the import that would now bind
+        them), and not when the statement holds comments (deleting it would lose them).
+        """
+        target = self.canonical.get(module)
+        if target is None or not stmt.top_level or not _whole_lines(self.src, stmt):
+            return False
+        lo, hi = sorted((stmt.line, target.line))
+        if bisect_right(self.barriers, lo) < bisect_right(self.barriers, hi):
+            return False  # a barrier b with lo < b <= hi
+        return "#" not in self.src.text[stmt.start : stmt.end] or not _comments(self.src.text[stmt.start : stmt.end])
 
     def delete_lines(self, stmt: ImportStmt) -> None:
         start, end = _line_bounds(self.src, stmt)
@@ -180,7 +193,13 @@ class _Planner:
                 comma = last.end + after.index(",") + 1
                 line_head = text[self.src.line_starts[last.line - 1] : last.start]
                 pad = line_head if not line_head.strip() else "    "
-                self.edits.append(Edit(comma, comma, "".join(f"{self.eol}{pad}{n}," for n in add)))
+                line = self.src.position(comma)[0]
+                next_line = self.src.line_starts[line] if line < len(self.src.line_starts) else stmt.end
+                if next_line < stmt.end:
+                    # New lines go below the comma's line, so a comment there stays with its name.
+                    self.edits.append(Edit(next_line, next_line, "".join(f"{pad}{n},{self.eol}" for n in add)))
+                else:
+                    self.edits.append(Edit(comma, comma, "".join(f"{self.eol}{pad}{n}," for n in add)))
             else:
                 self.edits.append(Edit(last.end, last.end, "".join(f", {n}" for n in add)))
 

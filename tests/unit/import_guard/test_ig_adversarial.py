@@ -180,3 +180,40 @@ def test_dynamic_imports_fix_only_plain_literals_and_report_the_rest(tmp_path: P
     assert 'fromlist=["gone"]' in text and 'import_module(f"old.pkg.gone")' in text
     assert sorted(f.line for f in result.findings) == [6, 7, 8]
     assert not any(f.fixable for f in result.findings)
+
+
+# --------------------------------------------------------------------------- merging
+
+
+@pytest.mark.parametrize("newer", ["", "type T = int\n"], ids=["ast", "libcst"])
+def test_merge_never_moves_an_import_across_code_that_uses_it(tmp_path: Path, newer: str) -> None:
+    # Merging `C` into the later canonical import would make `x = C()` a NameError.
+    source = newer + "from a.one import C\nx = C()\nfrom z.home import A\n"
+    text, _ = _fix(tmp_path, TWO_MODULES, source)
+    assert text == newer + "from z.home import C\nx = C()\nfrom z.home import A\n"
+
+
+@pytest.mark.parametrize("newer", ["", "type T = int\n"], ids=["ast", "libcst"])
+def test_merge_across_other_imports_still_happens(tmp_path: Path, newer: str) -> None:
+    source = "from a.one import C\nimport os\nfrom z.home import A\n" + newer
+    text, _ = _fix(tmp_path, TWO_MODULES, source)
+    assert text == "import os\nfrom z.home import A, C\n" + newer
+
+
+def test_merge_keeps_comments_of_the_merged_statement(tmp_path: Path) -> None:
+    source = "from z.home import A\nfrom a.two import (D,  # why D\n    E)\n"
+    text, _ = _fix(tmp_path, TWO_MODULES, source)
+    assert "# why D" in text
+    assert text == "from z.home import A\nfrom z.home import (D,  # why D\n    E)\n"
+
+
+def test_merge_into_a_block_leaves_the_last_names_comment_on_its_line(tmp_path: Path) -> None:
+    source = "from z.home import (\n    A,  # about A\n)\nfrom a.one import C\n"
+    text, _ = _fix(tmp_path, TWO_MODULES, source)
+    assert text == "from z.home import (\n    A,  # about A\n    C,\n)\n"
+
+
+def test_merge_into_a_crlf_block_keeps_crlf(tmp_path: Path) -> None:
+    root = _project(tmp_path, TWO_MODULES, {"m.py": b"from z.home import (\r\n    A,\r\n)\r\nfrom a.one import C\r\n"})
+    scan([root / "m.py"], Mode.FIX, progress=False)
+    assert (root / "m.py").read_bytes() == b"from z.home import (\r\n    A,\r\n    C,\r\n)\r\n"
