@@ -161,7 +161,9 @@ def _match_from(stmt: ImportStmt, absolute: str | None, idx: _Index) -> StmtMatc
     return StmtMatch(stmt, found, tuple(moved), tuple(kept))
 
 
-def _match_import(stmt: ImportStmt, chains: dict[str, list[AttrChain]], idx: _Index) -> list[StmtMatch]:
+def _match_import(
+    stmt: ImportStmt, chains: dict[str, list[AttrChain]], idx: _Index, root_uses: frozenset[str], bound: set[str]
+) -> list[StmtMatch]:
     out = []
     for alias in stmt.aliases:
         rm = idx.exact(alias.name)
@@ -169,6 +171,12 @@ def _match_import(stmt: ImportStmt, chains: dict[str, list[AttrChain]], idx: _In
             used = () if alias.asname else tuple(chains.get(alias.name, ()))
             renamed = sorted({c.attr for c in used if c.attr in rm.names and rm.names[c.attr].module})
             note = f"attributes moved elsewhere ({', '.join(renamed)}); fix by hand" if renamed else None
+            root = alias.name.partition(".")[0]
+            # ``import a.b.c`` also binds ``a``: rewritten to ``import x.y``, other uses of
+            # ``a`` (``a.b.other``) would break unless another import still binds it.
+            if not alias.asname and root in root_uses and root not in bound and note is None:
+                note = f"the file also uses '{root}' otherwise, which this import binds; fix by hand"
+                renamed = [root]
             out.append(
                 StmtMatch(
                     stmt,
@@ -265,6 +273,14 @@ def check(
     chains: dict[str, list[AttrChain]] = {}
     for c in ex.chains:
         chains.setdefault(c.dotted, []).append(c)
+    # Roots bound by an unaliased ``import`` of a module that is not removed (``import a.b``).
+    bound = {
+        a.name.partition(".")[0]
+        for s in ex.imports
+        if not s.is_from
+        for a in s.aliases
+        if a.asname is None and idx.exact(a.name) is None and idx.parent(a.name) is None
+    }
     for stmt in ex.imports:
         if stmt.is_from:
             resolved: list[str | None] = [*resolve_relative_all(modules, is_package, stmt.level, stmt.module)]
@@ -274,7 +290,7 @@ def check(
                     result.stmts.append(matched)
                     break
         else:
-            result.stmts.extend(_match_import(stmt, chains, idx))
+            result.stmts.extend(_match_import(stmt, chains, idx, ex.root_uses, bound))
     for call in ex.dynamic:
         absolute = resolve_dynamic(call.arg, call.package)
         rm = idx.exact(absolute)

@@ -99,7 +99,9 @@ class Extraction:
     """Everything the checker and the fixer need from one file.
 
     ``barriers`` are the first lines of top-level statements that are not imports: the
-    fixer never moves an import across one (code between may use the name).
+    fixer never moves an import across one (code between may use the name). ``root_uses``
+    are first segments of removed modules used as names other than at the start of a
+    removed module's dotted chain (``a`` in ``a.b.other``).
     """
 
     imports: tuple[ImportStmt, ...]
@@ -107,6 +109,7 @@ class Extraction:
     chains: tuple[AttrChain, ...]
     grammar: str
     barriers: tuple[int, ...] = ()
+    root_uses: frozenset[str] = frozenset()
 
 
 def from_module_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -209,6 +212,8 @@ def _extract_ast(
     off = src.offset_from_bytes
     top = {id(n) for n in tree.body}
     segs = {t.rpartition(".")[2] for t in targets}
+    roots = {t.partition(".")[0] for t in targets}
+    root_names: list[tuple[str, int]] = []
     imports: list[ImportStmt] = []
     dynamic: list[DynamicImport] = []
     chain_nodes: dict[int, tuple[str, int, int]] = {}
@@ -267,6 +272,8 @@ def _extract_ast(
                         )
                     )
         elif targets and isinstance(node, (ast.Attribute, ast.Name)):
+            if isinstance(node, ast.Name) and node.id in roots:
+                root_names.append((node.id, off(node.lineno, node.col_offset)))
             last = node.attr if isinstance(node, ast.Attribute) else node.id
             if last in segs:
                 dotted = _dotted(node)
@@ -283,7 +290,9 @@ def _extract_ast(
         AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in chain_nodes.items()
     )
     barriers = tuple(n.lineno for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom)))
-    return Extraction(_ordered(imports), _ordered(dynamic), chains, "ast", barriers)
+    starts = {c.start for c in chains}
+    root_uses = frozenset(name for name, at in root_names if at not in starts)
+    return Extraction(_ordered(imports), _ordered(dynamic), chains, "ast", barriers, root_uses)
 
 
 def _ast_parse(text: str) -> ast.Module:

@@ -61,6 +61,9 @@ class _Collector(cst.CSTVisitor):
         self.dynamic: list[DynamicImport] = []
         self.chains: dict[int, tuple[str, int, int]] = {}
         self.readers: list[tuple[int, str]] = []
+        self.roots = {t.partition(".")[0] for t in targets}
+        self.root_names: list[tuple[str, int]] = []
+        self.attr_names: set[int] = set()
 
     def _range(self, node: cst.CSTNode) -> CodeRange:
         return self.get_metadata(PositionProvider, node)
@@ -182,6 +185,13 @@ class _Collector(cst.CSTVisitor):
             if dotted in self.targets:
                 self.chains[id(node)] = (dotted, self._start(node), self._end(node))
         self.readers.append((id(node.value), node.attr.value))
+        self.attr_names.add(id(node.attr))
+
+    # Every Name spelling a removed module's first segment, except attribute names (LibCST
+    # also uses Name for def and parameter names: counting those only withholds a fix).
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value in self.roots and id(node) not in self.attr_names:
+            self.root_names.append((node.value, self._start(node)))
 
 
 def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
@@ -207,4 +217,8 @@ def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
             and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
         )
     )
-    return Extraction(_ordered(collector.imports), _ordered(collector.dynamic), chains, "libcst", barriers)
+    starts = {c.start for c in chains}
+    root_uses = frozenset(name for name, at in collector.root_names if at not in starts)
+    return Extraction(
+        _ordered(collector.imports), _ordered(collector.dynamic), chains, "libcst", barriers, root_uses
+    )

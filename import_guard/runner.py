@@ -72,8 +72,15 @@ class RunContext:
 
     @property
     def hot(self) -> frozenset[str]:
-        """Identifiers whose lines the extractor must see: removed modules' and replacements' last segments."""
-        return self.config.segments() | {r.replacement.rpartition(".")[2] for r in self.config.removed.values()}
+        """Identifiers whose lines the extractor must see: removed modules' and replacements'
+        last segments, and removed modules' first segments (whose other uses decide whether
+        ``import a.b.c`` may become ``import x.y``)."""
+        removed = self.config.removed.values()
+        return (
+            self.config.segments()
+            | {r.replacement.rpartition(".")[2] for r in removed}
+            | {r.module.partition(".")[0] for r in removed}
+        )
 
 
 _prefilter_cache: tuple[Config, list[bytes], re.Pattern[bytes]] | None = None

@@ -217,3 +217,23 @@ def test_merge_into_a_crlf_block_keeps_crlf(tmp_path: Path) -> None:
     root = _project(tmp_path, TWO_MODULES, {"m.py": b"from z.home import (\r\n    A,\r\n)\r\nfrom a.one import C\r\n"})
     scan([root / "m.py"], Mode.FIX, progress=False)
     assert (root / "m.py").read_bytes() == b"from z.home import (\r\n    A,\r\n    C,\r\n)\r\n"
+
+
+# --------------------------------------------------------------------------- import a.b.c
+
+
+@pytest.mark.parametrize("newer", ["", "type T = int\n"], ids=["ast", "libcst"])
+def test_plain_import_is_not_rewritten_when_its_root_name_is_used_otherwise(tmp_path: Path, newer: str) -> None:
+    # `import old.pkg.gone` binds `old`; `import new.pkg.home` would leave `old.pkg.other` a NameError.
+    source = newer + "import old.pkg.gone\nx = old.pkg.gone.X\nprint(old.pkg.other)\n"
+    text, result = _fix(tmp_path, GONE_ONLY, source)
+    assert text == source
+    (finding,) = result.findings
+    assert finding.code == "IG001" and not finding.fixable and "'old'" in finding.message
+
+
+def test_plain_import_is_rewritten_when_another_import_binds_the_root(tmp_path: Path) -> None:
+    source = "import old.pkg\nimport old.pkg.gone\nx = old.pkg.gone.X\nprint(old.pkg.other)\n"
+    text, result = _fix(tmp_path, GONE_ONLY, source)
+    assert text == "import old.pkg\nimport new.pkg.home\nx = new.pkg.home.X\nprint(old.pkg.other)\n"
+    assert result.findings == ()
