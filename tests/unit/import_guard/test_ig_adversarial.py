@@ -6,11 +6,23 @@ small configs of their own where two removed modules or a one-segment root matte
 
 from __future__ import annotations
 
+import ast
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from import_guard import ConfigError, Mode, find_config, load_config_file, scan
+from import_guard import (
+    Config,
+    ConfigError,
+    Mode,
+    RunContext,
+    find_config,
+    load_config_file,
+    process_source,
+    scan,
+)
 from import_guard.runner import FileResult, Status
 
 pytestmark = pytest.mark.unit
@@ -237,3 +249,85 @@ def test_plain_import_is_rewritten_when_another_import_binds_the_root(tmp_path: 
     text, result = _fix(tmp_path, GONE_ONLY, source)
     assert text == "import old.pkg\nimport new.pkg.home\nx = new.pkg.home.X\nprint(old.pkg.other)\n"
     assert result.findings == ()
+
+
+# --------------------------------------------------------------------------- property: an ast oracle
+
+MODULES = ["old.pkg.gone", "old.pkg.gone_utils", "old.pkg", "old.pkg.gone.inner", "new.pkg.home", "os", "x.gone"]
+NAMES = ["X", "Dead", "Moved", "Renamed", "gone", "os"]
+REMOVED = "old.pkg.gone"
+
+
+def _statement(draw: st.DrawFn) -> str:
+    module = draw(st.sampled_from(MODULES))
+    alias = draw(st.sampled_from(["", " as al"]))
+    kind = draw(st.integers(0, 6))
+    if kind == 0:
+        return f"import {module}{alias}"
+    if kind == 1:
+        return f"import os, {module}{alias}"
+    names = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True))
+    items = [n + draw(st.sampled_from(["", " as a_" + n])) for n in names]
+    if kind == 2:
+        return f"from {module} import {', '.join(items)}"
+    if kind == 3:
+        sep = draw(st.sampled_from([",\n    ", ",  # c\n    ", ", "]))
+        return f"from {module} import (\n    {sep.join(items)},\n)"
+    if kind == 4:
+        return f"from {module} \\\n    import {', '.join(items)}"
+    if kind == 5:
+        return f'm = importlib.import_module("{module}")'
+    return draw(st.sampled_from([f'# import {module}', f's = "from {module} import X"', f"x = {module}"]))
+
+
+@st.composite
+def _programs(draw: st.DrawFn) -> str:
+    lines = ["import importlib"]
+    for _ in range(draw(st.integers(1, 6))):
+        stmt = _statement(draw)
+        wrap = draw(st.integers(0, 3))
+        if wrap == 1:
+            stmt = "def f():\n" + "\n".join("    " + ln for ln in stmt.split("\n")) + "\n    return None"
+        elif wrap == 2:
+            stmt = "if TYPE_CHECKING:\n" + "\n".join("    " + ln for ln in stmt.split("\n")) + "\n    pass"
+        elif wrap == 3 and "\n" not in stmt:
+            stmt = "import sys; " + stmt
+        lines.append(stmt)
+    return "\n".join(lines) + "\n"
+
+
+def _oracle(source: str) -> set[int]:
+    """Lines where a statement or call referencing REMOVED starts, by ast alone."""
+
+    def hit(name: str | None) -> bool:
+        return name is not None and (name == REMOVED or name.startswith(REMOVED + "."))
+
+    def references(node: ast.AST) -> bool:
+        if isinstance(node, ast.Import):
+            return any(hit(a.name) for a in node.names)
+        if isinstance(node, ast.ImportFrom):
+            return hit(node.module) or any(hit(f"{node.module}.{a.name}") for a in node.names)
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            return hit(node.args[0].value) and getattr(node.func, "attr", None) == "import_module"
+        return False
+
+    return {node.lineno for node in ast.walk(ast.parse(source)) if references(node)}  # type: ignore[attr-defined]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(source=_programs())
+def test_check_agrees_with_an_ast_oracle_and_fix_leaves_only_unfixable(config: Config, source: str) -> None:
+    path = str(config.root / "other" / "m.py")
+    result, _ = process_source(path, source.encode(), RunContext(config=config, mode=Mode.CHECK))
+    assert {f.line for f in result.findings} == _oracle(source)
+    fixed, new = process_source(path, source.encode(), RunContext(config=config, mode=Mode.DIFF))
+    if new is None:
+        assert all(not f.fixable for f in fixed.findings)
+        return
+    ast.parse(new.decode())  # the fixed file parses
+    again, _ = process_source(path, new, RunContext(config=config, mode=Mode.CHECK))
+    assert not any(f.fixable for f in again.findings)  # nothing fixable left: one fix is enough
+    # what is left is only what could not be fixed the first time
+    assert len(again.findings) <= len([f for f in result.findings if not f.fixable]) + len(
+        [f for f in result.findings if f.code == "IG002"]
+    )
