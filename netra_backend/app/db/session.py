@@ -72,7 +72,9 @@ class Database:
         pool: dict[str, Any] = (
             {"pool_size": 1, "max_overflow": 0} if is_sqlite else {"pool_pre_ping": True}
         )
-        self.engine: AsyncEngine = create_async_engine(self.url, **pool)
+        # hide_parameters: a failed statement's error (which gets logged) must not carry its
+        # bound values, such as a new user's password hash or a run's request.
+        self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True, **pool)
         if is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(

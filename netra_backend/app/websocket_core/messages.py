@@ -7,6 +7,7 @@ message naming the field, so the endpoint can answer with an ``error`` frame and
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,6 +15,9 @@ from typing import Any
 from netra_backend.app.errors import ProtocolError
 
 MAX_REQUEST_ID_CHARS = 128
+MAX_CONTEXT_DEPTH = 32
+"""Deepest nesting of any field (``context`` in practice): a run's request is stored and listed back by ``/api/runs``,
+whose serializer gives up on very deep values (a 500 on every later listing)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +42,21 @@ FRAME_TYPES = ("agent_request", "ping")
 def parse_client_frame(text: str, *, max_message_chars: int) -> ClientFrame:
     """Decode and validate one client text frame."""
     try:
-        payload = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+        payload = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:
+        # ValueError also covers integers over Python's digit limit and NaN/Infinity, which
+        # would otherwise escape and drop the connection (or fail to store on PostgreSQL).
         raise ProtocolError("invalid_json", f"frame is not valid JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise ProtocolError(
             "invalid_message", f"frame must be a JSON object, got {type(payload).__name__}"
         )
+    for name, value in payload.items():
+        if _too_deep(value, MAX_CONTEXT_DEPTH):
+            raise ProtocolError(
+                "invalid_message", f"field {name!r} is nested deeper than {MAX_CONTEXT_DEPTH} levels"
+            )
+    _reject_surrogates(payload)
     frame_type = payload.get("type")
     if not isinstance(frame_type, str):
         raise ProtocolError("invalid_message", "field 'type' is required and must be a string")
@@ -64,7 +76,48 @@ def request_id_of(text: str) -> str | None:
     except (ValueError, RecursionError):
         return None
     value = payload.get("request_id") if isinstance(payload, dict) else None
-    return value if isinstance(value, str) and len(value) <= MAX_REQUEST_ID_CHARS else None
+    if not isinstance(value, str) or len(value) > MAX_REQUEST_ID_CHARS:
+        return None
+    try:
+        value.encode("utf-8")  # a lone surrogate echoed back would kill the connection's writer
+    except UnicodeEncodeError:
+        return None
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ValueError(f"number {literal[:40]} is out of range")
+    return value
+
+
+def _reject_surrogates(payload: Any) -> None:
+    # A lone "\\ud800" escape decodes to a str that cannot be UTF-8 encoded: echoed in an event
+    # it kills the connection's writer, and stored it breaks every later /api/runs listing.
+    try:
+        json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ProtocolError(
+            "invalid_message", f"frame holds a lone UTF-16 surrogate at position {exc.start}"
+        ) from None
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    # Iterative: a frame may nest ~1000 levels, deeper than Python recursion allows here.
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _agent_request(payload: Mapping[str, Any], max_message_chars: int) -> AgentRequestFrame:

@@ -1,0 +1,150 @@
+"""``netra serve`` interrupted while a run is in flight, then started again on the same data dir.
+
+SIGINT (a graceful stop) ends the run as ``failed`` with code ``cancelled`` in ``/api/runs``,
+and the server's log holds neither the token nor the password. After SIGKILL (or a power cut)
+the run stays ``running`` for ever: nothing at start-up settles runs a dead process owned.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+pytestmark = pytest.mark.integration
+
+LAUNCHER = Path(__file__).with_name("_stall_serve.py")
+PASSWORD = "correct horse battery staple"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def _netra_serve(
+    data_dir: Path, port: int, log_level: str = "info"
+) -> Iterator[subprocess.Popen[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETRA_")}
+    env.update(NETRA_DATA_DIR=str(data_dir), NETRA_LOG_LEVEL=log_level)
+    process = subprocess.Popen(
+        [sys.executable, str(LAUNCHER), "serve", "--port", str(port)],
+        cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"netra serve did not start: {process.communicate()[0][-2000:]}")
+            time.sleep(0.1)
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+async def _start_stalled_run(port: int) -> tuple[str, str]:
+    """Register, start a run that never ends, wait until it is thinking; the token and run id."""
+    async with httpx.AsyncClient(timeout=30.0) as client:
+        response = await client.post(
+            f"http://127.0.0.1:{port}/api/auth/register",
+            json={"email": "ada@example.com", "password": PASSWORD, "subscription": "early"},
+        )
+    token = response.json()["token"]
+    connection = await websockets.connect(
+        f"ws://127.0.0.1:{port}/api/ws", additional_headers={"Authorization": f"Bearer {token}"}
+    )
+    await connection.send(json.dumps({"type": "agent_request", "agent": "stall", "message": "wait"}))
+    started = json.loads(await connection.recv())
+    assert started["type"] == "agent_started"
+    assert json.loads(await connection.recv())["type"] == "agent_thinking"
+    return token, started["run_id"]
+
+
+def _runs_after_restart(data_dir: Path, token: str) -> list[dict[str, object]]:
+    port = _free_port()
+    with _netra_serve(data_dir, port) as process:
+        response = httpx.get(
+            f"http://127.0.0.1:{port}/api/runs", headers={"Authorization": f"Bearer {token}"}
+        )
+        process.send_signal(signal.SIGINT)
+    assert response.status_code == 200, response.text
+    return list(response.json()["runs"])
+
+
+def _assert_no_secrets(data_dir: Path, token: str, log: str) -> None:
+    secret = (data_dir / "jwt_secret").read_text().strip()
+    for needle in (token, token.split(".")[2], PASSWORD, secret, "$argon2"):
+        assert needle not in log, "a secret reached the server log"
+
+
+async def test_sigint_mid_run_records_failed_and_logs_no_secrets() -> None:
+    with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
+        data_dir = Path(tmp)
+        port = _free_port()
+        with _netra_serve(data_dir, port) as process:
+            token, run_id = await _start_stalled_run(port)
+            process.send_signal(signal.SIGINT)
+            log = process.communicate(timeout=60)[0]
+        assert process.returncode == 0, log[-2000:]
+        [run] = _runs_after_restart(data_dir, token)
+        assert run["run_id"] == run_id
+        assert run["status"] == "failed"
+        assert run["error"] == {
+            "code": "cancelled", "message": "the run was cancelled (server shutting down)"
+        }
+        assert run["finished_at"] is not None
+        _assert_no_secrets(data_dir, token, log)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="NETRA_LOG_LEVEL=debug logs the WebSocket handshake headers (uvicorn/websockets), "
+    "Authorization: Bearer <token> included",
+)
+async def test_debug_log_level_keeps_tokens_out_of_the_log() -> None:
+    with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
+        data_dir = Path(tmp)
+        port = _free_port()
+        with _netra_serve(data_dir, port, log_level="debug") as process:
+            token, _run_id = await _start_stalled_run(port)
+            process.send_signal(signal.SIGINT)
+            log = process.communicate(timeout=60)[0]
+        _assert_no_secrets(data_dir, token, log)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a run in flight when the process is killed stays 'running' in /api/runs for ever: "
+    "nothing settles orphaned runs at start-up",
+)
+async def test_sigkill_mid_run_does_not_leave_run_running() -> None:
+    with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
+        data_dir = Path(tmp)
+        port = _free_port()
+        with _netra_serve(data_dir, port) as process:
+            token, run_id = await _start_stalled_run(port)
+            process.kill()
+        [run] = _runs_after_restart(data_dir, token)
+        assert run["run_id"] == run_id
+        assert run["status"] == "failed"
