@@ -24,6 +24,7 @@ def serve(args: argparse.Namespace) -> None:
     """Start uvicorn with settings from flags, then environment, then defaults."""
     import uvicorn
 
+    from netra_backend.app import log_redaction
     from netra_backend.app.config import Settings
     from netra_backend.app.main import create_app
 
@@ -44,6 +45,7 @@ def serve(args: argparse.Namespace) -> None:
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_message_bytes,
         proxy_headers=False,
+        log_config=log_redaction.uvicorn_log_config(),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime
@@ -10,6 +11,21 @@ from netra_backend.app.auth import TokenService, UserStore, load_or_create_secre
 from netra_backend.app.config import Settings
 from netra_backend.app.db import Database, RunStore
 from netra_backend.app.websocket_core.canonical_imports import UserEventHub
+
+ORPHAN_GRACE = timedelta(minutes=1)
+
+
+async def settle_orphaned_runs(runs: RunStore, db: Database, settings: Settings) -> int:
+    """Fail runs that a dead server left ``running``, so no run stays open for ever.
+
+    A SQLite file has one server, so at start-up every ``running`` run is an orphan. A shared
+    database (PostgreSQL) may have other live servers: only runs older than the agent timeout
+    plus a grace minute are settled, since every live run has ended by then.
+    """
+    if db.dialect == "sqlite":
+        return await runs.settle_interrupted()
+    cutoff = datetime.now(UTC) - timedelta(seconds=settings.agent_timeout_seconds) - ORPHAN_GRACE
+    return await runs.settle_interrupted(started_before=cutoff)
 
 
 @dataclass
@@ -33,6 +49,7 @@ class Services:
         await db.migrate()
         hub = UserEventHub()
         runs = RunStore(db)
+        await settle_orphaned_runs(runs, db, settings)
         registry = registry if registry is not None else default_registry()
         runtime = AgentRuntime(
             registry,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -73,6 +74,22 @@ class RunStore:
             found = getattr(outcome, "rowcount", 0)
         if found != 1:
             raise StorageError(f"{operation}: no such run")
+
+    async def settle_interrupted(self, started_before: datetime | None = None) -> int:
+        """Mark runs still ``running`` as failed with code ``interrupted``; return how many.
+
+        For runs whose server died before they ended (a crash, SIGKILL, a power cut). With
+        ``started_before``, only runs that started earlier are settled.
+        """
+        condition = Run.status == "running"
+        if started_before is not None:
+            condition = condition & (Run.started_at < started_before)
+        error = {"code": "interrupted", "message": "the server stopped before the run finished"}
+        async with self._db.session("settle interrupted runs") as session:
+            outcome = await session.execute(
+                update(Run).where(condition).values(status="failed", error=error, finished_at=utcnow())
+            )
+        return int(getattr(outcome, "rowcount", 0))
 
     async def list_for_user(self, user_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The user's runs, newest first, at most ``limit`` of them."""

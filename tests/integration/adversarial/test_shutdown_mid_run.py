@@ -2,7 +2,7 @@
 
 SIGINT (a graceful stop) ends the run as ``failed`` with code ``cancelled`` in ``/api/runs``,
 and the server's log holds neither the token nor the password. After SIGKILL (or a power cut)
-the run stays ``running`` for ever: nothing at start-up settles runs a dead process owned.
+the next start settles the run as ``failed`` with code ``interrupted``.
 """
 
 from __future__ import annotations
@@ -117,11 +117,6 @@ async def test_sigint_mid_run_records_failed_and_logs_no_secrets() -> None:
         _assert_no_secrets(data_dir, token, log)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="NETRA_LOG_LEVEL=debug logs the WebSocket handshake headers (uvicorn/websockets), "
-    "Authorization: Bearer <token> included",
-)
 async def test_debug_log_level_keeps_tokens_out_of_the_log() -> None:
     with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
         data_dir = Path(tmp)
@@ -133,11 +128,6 @@ async def test_debug_log_level_keeps_tokens_out_of_the_log() -> None:
         _assert_no_secrets(data_dir, token, log)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a run in flight when the process is killed stays 'running' in /api/runs for ever: "
-    "nothing settles orphaned runs at start-up",
-)
 async def test_sigkill_mid_run_does_not_leave_run_running() -> None:
     with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
         data_dir = Path(tmp)
@@ -148,3 +138,7 @@ async def test_sigkill_mid_run_does_not_leave_run_running() -> None:
         [run] = _runs_after_restart(data_dir, token)
         assert run["run_id"] == run_id
         assert run["status"] == "failed"
+        assert run["error"] == {
+            "code": "interrupted", "message": "the server stopped before the run finished"
+        }
+        assert run["finished_at"] is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -107,3 +107,17 @@ async def test_create_for_an_unknown_user_is_refused_by_the_foreign_key(
     with pytest.raises(StorageError) as caught:
         await RunStore(database).create("run-1", "ghost", "triage_agent", REQUEST)
     assert "FOREIGN KEY" in str(caught.value.__cause__)
+
+
+async def test_settle_interrupted_fails_only_running_runs_started_before_the_cutoff(
+    database: Database, alice: UserRecord
+) -> None:
+    store = RunStore(database)
+    await store.create("old", alice.user_id, "triage_agent", {"message": "a"})
+    await store.create("done", alice.user_id, "triage_agent", {"message": "b"})
+    await store.finish("done", "completed", result={"ok": True})
+    assert await store.settle_interrupted(datetime.now(UTC) - timedelta(hours=1)) == 0
+    assert await store.settle_interrupted(datetime.now(UTC) + timedelta(seconds=1)) == 1
+    runs = {run["run_id"]: run for run in await store.list_for_user(alice.user_id)}
+    assert runs["old"]["status"] == "failed" and runs["old"]["error"]["code"] == "interrupted"
+    assert runs["done"]["status"] == "completed"
