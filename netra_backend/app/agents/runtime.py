@@ -105,7 +105,9 @@ class AgentRuntime:
         self.timeout_seconds = timeout_seconds
         self.max_concurrent_per_user = max_concurrent_per_user
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._work: dict[str, asyncio.Task[JSONDict]] = {}
         self._active: dict[str, set[str]] = {}
+        self._stopping = False
 
     def active_runs(self, user_id: str) -> int:
         """How many runs of ``user_id`` are in flight."""
@@ -125,6 +127,8 @@ class AgentRuntime:
         Raises :class:`ProtocolError` (``unknown_agent``, ``too_many_runs``) before anything
         is emitted or recorded.
         """
+        if self._stopping:
+            raise ProtocolError("shutting_down", "the server is shutting down; try again shortly")
         if self.registry.get(agent) is None:
             raise ProtocolError(
                 "unknown_agent", f"unknown agent {agent!r}; available: {self.registry.names()}"
@@ -155,12 +159,24 @@ class AgentRuntime:
         if task is not None:
             await asyncio.shield(task)
 
-    async def shutdown(self) -> None:
-        """Cancel every run; each still emits ``agent_failed`` (code ``cancelled``)."""
+    async def shutdown(self, grace_seconds: float = 10.0) -> None:
+        """Stop every run; each still records and emits ``agent_failed`` (code ``cancelled``).
+
+        Only the agents' own work is cancelled: the runtime's bookkeeping (database writes,
+        terminal events) runs to completion, because cancelling a database call half-way
+        leaves its connection in an unknown state. Runs still busy after ``grace_seconds``
+        are cancelled outright.
+        """
+        self._stopping = True
+        for work in list(self._work.values()):
+            work.cancel()
         tasks = list(self._tasks.values())
-        for task in tasks:
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*pending, return_exceptions=True)
 
     def _forget(self, request: AgentRequest) -> None:
         self._tasks.pop(request.run_id, None)
@@ -184,10 +200,14 @@ class AgentRuntime:
         assert agent is not None  # checked in start(); registries only grow
         error: AgentError | None = None
         result: JSONDict | None = None
-        cancelled = False
+        # The agent's work runs as its own task so that shutdown can cancel it alone.
+        work = asyncio.create_task(agent.run(request, run), name=f"work-{request.run_id}")
+        self._work[request.run_id] = work
+        if self._stopping:
+            work.cancel()
         try:
             async with asyncio.timeout(self.timeout_seconds):
-                result = await agent.run(request, run)
+                result = await work
             if not isinstance(result, dict):
                 raise AgentError(f"agent returned {type(result).__name__}, expected an object")
             result = _json_safe(result)
@@ -196,17 +216,17 @@ class AgentRuntime:
         except AgentError as exc:
             error = exc
         except asyncio.CancelledError:
-            cancelled = True
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # this task itself is being cancelled (shutdown's grace ran out)
             error = AgentError("the run was cancelled (server shutting down)", code="cancelled")
         except Exception:
             logger.exception("agent %s crashed in run %s", request.agent, request.run_id)
             error = AgentError("the agent failed unexpectedly", code="agent_error")
+        finally:
+            self._work.pop(request.run_id, None)
         duration_ms = round((time.perf_counter() - started) * 1000, 3)
-        finish = self._finish(run, request, result, error, duration_ms)
-        if cancelled:
-            await asyncio.shield(finish)
-            raise asyncio.CancelledError
-        await finish
+        await self._finish(run, request, result, error, duration_ms)
 
     async def _finish(
         self,

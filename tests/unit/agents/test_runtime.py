@@ -213,3 +213,28 @@ async def test_terminal_event_arrives_after_the_slot_is_free_and_the_run_recorde
     run_id = await runtime.start(user_id="u1", agent="good", message="hi")
     await runtime.wait(run_id)
     assert seen == [(0, "completed")]
+
+
+async def test_shutdown_never_cancels_the_runtimes_own_bookkeeping() -> None:
+    """A run caught mid-way through recording still records and ends: only agent work stops."""
+    gate = asyncio.Event()
+
+    class SlowRecorder(Recorder):
+        async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None:
+            await gate.wait()  # a database write still in flight when shutdown begins
+            await super().create(run_id, user_id, agent, request)
+
+    recorder = SlowRecorder()
+    runtime = runtime_with(FunctionAgent("good", good), recorder=recorder)
+    run_id = await runtime.start(user_id="u1", agent="good", message="hi")
+    await asyncio.sleep(0)
+    stopping = asyncio.create_task(runtime.shutdown())
+    await asyncio.sleep(0)
+    gate.set()
+    await stopping
+    assert recorder.types(run_id) == ["agent_started", "agent_thinking", "agent_failed"]
+    assert recorder.records[run_id]["status"] == "failed"
+    assert recorder.records[run_id]["error"]["code"] == "cancelled"
+    with pytest.raises(ProtocolError) as caught:
+        await runtime.start(user_id="u1", agent="good", message="again")
+    assert caught.value.code == "shutting_down"
