@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import shutil
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -95,3 +96,27 @@ def sqlite_database(data_dir: Path) -> ThrowawayDatabase:
     """A SQLite file inside ``data_dir`` (removed with the directory)."""
     path = (data_dir / "netra.db").resolve()
     return ThrowawayDatabase("sqlite", f"sqlite+aiosqlite:///{path}", path.name)
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+def create_database(backend: str, data_dir: Path) -> ThrowawayDatabase:
+    """A fresh database of ``backend`` (``sqlite`` or ``postgresql``) for one app.
+
+    Raises :class:`PostgresUnavailable` when PostgreSQL cannot be reached (callers skip).
+    """
+    if backend == "postgresql":
+        return run_sync(create_postgres_database())
+    if backend != "sqlite":
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    return sqlite_database(data_dir)
+
+
+def discard_database(database: ThrowawayDatabase, data_dir: Path) -> None:
+    """Drop ``database`` (PostgreSQL) and remove ``data_dir``, whatever happens."""
+    try:
+        if database.backend == "postgresql":
+            run_sync(drop_postgres_database(database))
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)

@@ -21,18 +21,15 @@ from pathlib import Path
 import pytest
 
 from test_framework.databases import (
+    BACKENDS,
     PostgresUnavailable,
     ThrowawayDatabase,
-    create_postgres_database,
-    drop_postgres_database,
-    run_sync,
-    sqlite_database,
+    create_database,
+    discard_database,
 )
 from test_framework.inprocess_server import InProcessServer, create_netra_app
 from test_framework.users import TestUser, register_or_login
 from test_framework.websocket_helpers import WebSocketTestClient
-
-BACKENDS = ("sqlite", "postgresql")
 
 
 @dataclass(eq=False)
@@ -81,20 +78,17 @@ class AppPool:
 
     def _start(self, backend: str) -> _Started:
         data_dir = Path(tempfile.mkdtemp(prefix=f"netra-{backend}-"))
-        if backend == "postgresql":
-            try:
-                database = run_sync(create_postgres_database())
-            except PostgresUnavailable as error:
-                shutil.rmtree(data_dir, ignore_errors=True)
-                self.unavailable[backend] = f"needs PostgreSQL: {error}"
-                pytest.skip(self.unavailable[backend])
-        else:
-            database = sqlite_database(data_dir)
+        try:
+            database = create_database(backend, data_dir)
+        except PostgresUnavailable as error:
+            shutil.rmtree(data_dir, ignore_errors=True)
+            self.unavailable[backend] = f"needs PostgreSQL: {error}"
+            pytest.skip(self.unavailable[backend])
         try:
             server = InProcessServer(create_netra_app(data_dir, database.url))
             server.start()
         except BaseException:
-            self._drop(database, data_dir)
+            discard_database(database, data_dir)
             raise
         services = RealServices(
             base_url=server.base_url,
@@ -105,13 +99,6 @@ class AppPool:
         )
         return _Started(services, server, database)
 
-    def _drop(self, database: ThrowawayDatabase, data_dir: Path) -> None:
-        try:
-            if database.backend == "postgresql":
-                run_sync(drop_postgres_database(database))
-        finally:
-            shutil.rmtree(data_dir, ignore_errors=True)
-
     def close(self) -> None:
         """Stop every app and drop every database, even when one of them fails."""
         errors: list[BaseException] = []
@@ -121,7 +108,7 @@ class AppPool:
             except BaseException as error:  # noqa: BLE001 - re-raised after cleanup
                 errors.append(error)
             finally:
-                self._drop(started.database, started.services.data_dir)
+                discard_database(started.database, started.services.data_dir)
         self.started.clear()
         if errors:
             raise errors[0]

@@ -33,17 +33,14 @@ from netra_backend.app.main import create_app
 from test_framework.databases import (
     PostgresUnavailable,
     ThrowawayDatabase,
-    create_postgres_database,
-    drop_postgres_database,
+    create_database,
+    discard_database,
     run_sync,
-    sqlite_database,
 )
 from test_framework.inprocess_server import InProcessServer, InProcessServerError
 from test_framework.urls import ws_url_for
 from test_framework.users import TestUser, register_or_login
 from test_framework.websocket_helpers import WebSocketTestClient
-
-BACKENDS = ("sqlite", "postgresql")
 
 
 @dataclass(eq=False)
@@ -72,17 +69,6 @@ class GoldenPathServer:
     def sign_token(self, claims: dict[str, Any], secret: str | None = None) -> str:
         """An HS256 JWT with ``claims``, signed with the server's secret unless told otherwise."""
         return jwt.encode(claims, secret or self.jwt_secret, algorithm="HS256")
-
-
-def _make_database(backend: str, data_dir: Path) -> ThrowawayDatabase:
-    if backend == "postgresql":
-        try:
-            return run_sync(create_postgres_database())
-        except PostgresUnavailable as error:
-            pytest.skip(f"needs PostgreSQL: {error}")
-    if backend != "sqlite":
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    return sqlite_database(data_dir)
 
 
 def _wait_healthy(base_url: str, timeout: float = 30.0) -> None:
@@ -118,7 +104,10 @@ def serving(
     database: ThrowawayDatabase | None = None
     thread: InProcessServer | None = None
     try:
-        database = _make_database(backend, data_dir)
+        try:
+            database = create_database(backend, data_dir)
+        except PostgresUnavailable as error:
+            pytest.skip(f"needs PostgreSQL: {error}")
         secret = settings.pop("jwt_secret", None) or secrets.token_urlsafe(48)
         config = Settings(
             data_dir=data_dir, database_url=database.url, jwt_secret=secret, **settings
@@ -142,9 +131,10 @@ def serving(
             if thread is not None:
                 thread.stop()
         finally:
-            if database is not None and database.backend == "postgresql":
-                run_sync(drop_postgres_database(database))
-            shutil.rmtree(data_dir, ignore_errors=True)
+            if database is not None:
+                discard_database(database, data_dir)
+            else:
+                shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def backend_params() -> list[Any]:
