@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -67,14 +68,7 @@ async def register_or_login(
             json={"email": address, "password": password, "subscription": subscription},
         )
         if response.status_code == 201:
-            body = response.json()
-            return TestUser(
-                email=body.get("email", address),
-                user_id=str(body["user_id"]),
-                token=body["token"],
-                subscription=body.get("subscription", subscription),
-                password=password,
-            )
+            return _user_from(response.json(), address, subscription, password)
         if response.status_code != 409:
             raise UserSetupError("register " + address, response.status_code, response.text)
         response = await client.post(
@@ -83,11 +77,15 @@ async def register_or_login(
         )
         if response.status_code != 200:
             raise UserSetupError("login " + address, response.status_code, response.text)
-        body = response.json()
-        return TestUser(
-            email=body.get("email", address),
-            user_id=str(body["user_id"]),
-            token=body["token"],
-            subscription=body.get("subscription", subscription),
-            password=password,
-        )
+        return _user_from(response.json(), address, subscription, password)
+
+
+def _user_from(body: dict[str, Any], address: str, subscription: str, password: str) -> TestUser:
+    """The test user described by a register or login answer."""
+    return TestUser(
+        email=body.get("email", address),
+        user_id=str(body["user_id"]),
+        token=body["token"],
+        subscription=body.get("subscription", subscription),
+        password=password,
+    )
