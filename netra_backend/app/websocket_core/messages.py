@@ -56,7 +56,8 @@ def parse_client_frame(text: str, *, max_message_chars: int) -> ClientFrame:
             raise ProtocolError(
                 "invalid_message", f"field {name!r} is nested deeper than {MAX_CONTEXT_DEPTH} levels"
             )
-    _reject_surrogates(payload)
+    if "\\u" in text:  # valid UTF-8 text can only carry a lone surrogate as a \uXXXX escape
+        _reject_surrogates(payload)
     frame_type = payload.get("type")
     if not isinstance(frame_type, str):
         raise ProtocolError("invalid_message", "field 'type' is required and must be a string")
