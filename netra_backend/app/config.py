@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     ws_max_connections_per_user: int = Field(default=20, ge=1)
     max_concurrent_runs_per_user: int = Field(default=5, ge=1)
     agent_timeout_seconds: float = Field(default=60.0, gt=0)
+    tool_timeout_seconds: float = Field(default=30.0, gt=0)
     max_message_chars: int = Field(default=16_000, ge=1)
 
     @field_validator("log_level")

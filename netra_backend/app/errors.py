@@ -19,6 +19,8 @@ Exceptions hold data as attributes; ``__str__`` builds the sentence.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class NetraError(Exception):
     """Root of every exception this service raises on purpose."""
@@ -104,12 +106,13 @@ class AgentTimeoutError(AgentError):
 
     code = "timeout"
 
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"the run did not finish within {seconds:g} s")
+    def __init__(self, seconds: float, *, what: str = "the run") -> None:
+        super().__init__(f"{what} did not finish within {seconds:g} s")
         self.seconds = seconds
+        self.what = what
 
-    def __reduce__(self) -> tuple[type, tuple[float]]:
-        return (type(self), (self.seconds,))
+    def __reduce__(self) -> Any:
+        return (_timeout_error, (self.seconds, self.what))
 
 
 class StorageError(NetraError):
@@ -146,3 +149,7 @@ class CrossUserEmitError(ManagerMisuseError):
             f"manager of user {self.manager_user_id!r} refused to emit for user "
             f"{self.target_user_id!r}: a manager only emits to its own user"
         )
+
+
+def _timeout_error(seconds: float, what: str) -> AgentTimeoutError:
+    return AgentTimeoutError(seconds, what=what)

@@ -56,6 +56,7 @@ class Services:
             hub.publish,
             recorder=runs,
             timeout_seconds=settings.agent_timeout_seconds,
+            tool_timeout_seconds=settings.tool_timeout_seconds,
             max_concurrent_per_user=settings.max_concurrent_runs_per_user,
         )
         return cls(

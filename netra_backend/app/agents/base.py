@@ -12,6 +12,7 @@ The runtime owns ordering, persistence and delivery. An agent only:
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -41,8 +42,14 @@ class Tool:
     func: Callable[..., Any]
 
     async def invoke(self, arguments: Mapping[str, Any]) -> Any:
-        """Call the tool with ``arguments`` and return its (JSON-able) result."""
-        result = self.func(**arguments)
+        """Call the tool with ``arguments`` and return its (JSON-able) result.
+
+        A plain (synchronous) function runs on a worker thread: it may be CPU-heavy, and on the
+        event loop it would stall every other user's frames until it returned.
+        """
+        if inspect.iscoroutinefunction(self.func):
+            return await self.func(**arguments)
+        result = await asyncio.to_thread(self.func, **arguments)
         if inspect.isawaitable(result):
             result = await result
         return result

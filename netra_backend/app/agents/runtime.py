@@ -49,10 +49,11 @@ def _json_safe(value: Any) -> Any:
 class _Run:
     """The run handle given to an agent; emits through the runtime's ``publish``."""
 
-    def __init__(self, request: AgentRequest, publish: Publish) -> None:
+    def __init__(self, request: AgentRequest, publish: Publish, tool_timeout: float) -> None:
         self.run_id = request.run_id
         self._request = request
         self._publish = publish
+        self._tool_timeout = tool_timeout
         self.thought = False
         self._calls = 0
 
@@ -74,7 +75,12 @@ class _Run:
         started = time.perf_counter()
         completed: dict[str, Any] = {"tool": tool.name, "call_id": call_id, "arguments": args}
         try:
-            result = _json_safe(await tool.invoke(arguments))
+            try:
+                async with asyncio.timeout(self._tool_timeout):
+                    result = _json_safe(await tool.invoke(arguments))
+            except TimeoutError:
+                # A tool on a worker thread cannot be stopped, but the run no longer waits.
+                raise AgentTimeoutError(self._tool_timeout, what=f"tool {tool.name!r}") from None
         except BaseException as exc:
             error = exc if isinstance(exc, AgentError) else AgentError(f"tool {tool.name!r} failed")
             completed.update(error={"code": error.code, "message": error.message})
@@ -97,12 +103,14 @@ class AgentRuntime:
         *,
         recorder: RunRecorder | None = None,
         timeout_seconds: float = 60.0,
+        tool_timeout_seconds: float = 30.0,
         max_concurrent_per_user: int = 5,
     ) -> None:
         self.registry = registry
         self._publish = publish
         self._recorder = recorder
         self.timeout_seconds = timeout_seconds
+        self.tool_timeout_seconds = tool_timeout_seconds
         self.max_concurrent_per_user = max_concurrent_per_user
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._work: dict[str, asyncio.Task[JSONDict]] = {}
@@ -190,7 +198,7 @@ class AgentRuntime:
                 del self._active[request.user_id]
 
     async def _execute(self, request: AgentRequest) -> None:
-        run = _Run(request, self._publish)
+        run = _Run(request, self._publish, self.tool_timeout_seconds)
         started = time.perf_counter()
         await self._record("create", request.run_id, request.user_id, request.agent,
                            {"message": request.message, "context": _json_safe(dict(request.context)),

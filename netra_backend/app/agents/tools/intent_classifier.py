@@ -31,9 +31,14 @@ INTENTS = ("cost", "performance", "quality", "general")
 MAX_MESSAGE_CHARS = 20_000
 """Only the first characters are read; intent is clear long before that."""
 
+# Linear time on any input (see ``tests/unit/agents/test_regex_linear.py``). The amount is an
+# atomic group (no backtracking into it) of digit groups that cannot end in a comma, and an
+# amount without a currency sign may not start inside another digit run: the earlier form,
+# ``\d[\d,]*`` retried from every digit of "1,1,1,...", took 10 s on 16,000 characters.
+_AMOUNT = r"(?>\d+(?:,\d+)*)(?:\.\d+)?"
 _MONEY = re.compile(
-    r"[$€£]\s?\d[\d,]*(?:\.\d+)?\s?[km]?\b"
-    r"|\b\d[\d,]*(?:\.\d+)?\s?[km]?\s?(?:usd|dollars?|eur|euros?)\b"
+    rf"[$€£]\s?{_AMOUNT}\s?[km]?\b"
+    rf"|\b(?<!\d)(?<!\d,){_AMOUNT}\s?[km]?\s?(?:usd|dollars?|eur|euros?)\b"
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[.,;:!?()]")
 _CLAUSE_WORDS = frozenset({"but", "however", "although", "though", "except"})
