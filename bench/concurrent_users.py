@@ -22,10 +22,17 @@ from websockets.asyncio.client import ClientConnection, connect
 TIMEOUT = 60.0
 
 
-async def _one_run(connection: ClientConnection, request_id: str, own_runs: set[str]) -> tuple[float, int]:
+async def _one_run(
+    connection: ClientConnection, request_id: str, own_runs: set[str]
+) -> tuple[float, int]:
     """Send one request; return (latency ms, foreign events seen)."""
-    frame = {"type": "agent_request", "agent": "cost_optimizer", "message": "analyse my bill",
-             "context": CONTEXT, "request_id": request_id}
+    frame = {
+        "type": "agent_request",
+        "agent": "cost_optimizer",
+        "message": "analyse my bill",
+        "context": CONTEXT,
+        "request_id": request_id,
+    }
     started = time.perf_counter()
     await connection.send(json.dumps(frame))
     foreign = 0

@@ -22,8 +22,16 @@ CONTEXT = {"monthly_spend": 10_000, "primary_services": ["EC2", "RDS", "S3"]}
 async def ask(url: str, token: str, agent: str, message: str) -> int:
     """Send one request; print events until the run ends; 0 when it completed."""
     async with connect(url, additional_headers={"Authorization": f"Bearer {token}"}) as ws:
-        await ws.send(json.dumps({"type": "agent_request", "agent": agent, "message": message,
-                                  "context": CONTEXT if agent == "cost_optimizer" else {}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "agent_request",
+                    "agent": agent,
+                    "message": message,
+                    "context": CONTEXT if agent == "cost_optimizer" else {},
+                }
+            )
+        )
         async for frame in ws:
             event = json.loads(frame)
             print(event.get("seq", "-"), event["type"], json.dumps(event["data"])[:160])
@@ -43,7 +51,10 @@ def main() -> int:
     args = parser.parse_args()
     token = os.environ.get("NETRA_TOKEN")
     if not token:
-        print("set NETRA_TOKEN to the token from /api/auth/register or /api/auth/login", file=sys.stderr)
+        print(
+            "set NETRA_TOKEN to the token from /api/auth/register or /api/auth/login",
+            file=sys.stderr,
+        )
         return 2
     return asyncio.run(ask(args.url, token, args.agent, args.message))
 

@@ -143,7 +143,9 @@ def _match_from(stmt: ImportStmt, absolute: str | None, idx: _Index) -> StmtMatc
         return StmtMatch(stmt, rm, tuple(moved), tuple(kept), tuple(rules))
     rm = idx.parent(absolute)
     if rm is not None:
-        return StmtMatch(stmt, rm, fixable=False, note="imports from a submodule of a removed module")
+        return StmtMatch(
+            stmt, rm, fixable=False, note="imports from a submodule of a removed module"
+        )
     if absolute is None or stmt.star:
         return None
     moved = []
@@ -162,20 +164,32 @@ def _match_from(stmt: ImportStmt, absolute: str | None, idx: _Index) -> StmtMatc
 
 
 def _match_import(
-    stmt: ImportStmt, chains: dict[str, list[AttrChain]], idx: _Index, root_uses: frozenset[str], bound: set[str]
+    stmt: ImportStmt,
+    chains: dict[str, list[AttrChain]],
+    idx: _Index,
+    root_uses: frozenset[str],
+    bound: set[str],
 ) -> list[StmtMatch]:
     out = []
     for alias in stmt.aliases:
         rm = idx.exact(alias.name)
         if rm is not None:
             used = () if alias.asname else tuple(chains.get(alias.name, ()))
-            renamed = sorted({c.attr for c in used if c.attr in rm.names and rm.names[c.attr].module})
-            note = f"attributes moved elsewhere ({', '.join(renamed)}); fix by hand" if renamed else None
+            renamed = sorted(
+                {c.attr for c in used if c.attr in rm.names and rm.names[c.attr].module}
+            )
+            note = (
+                f"attributes moved elsewhere ({', '.join(renamed)}); fix by hand"
+                if renamed
+                else None
+            )
             root = alias.name.partition(".")[0]
             # ``import a.b.c`` also binds ``a``: rewritten to ``import x.y``, other uses of
             # ``a`` (``a.b.other``) would break unless another import still binds it.
             if not alias.asname and root in root_uses and root not in bound and note is None:
-                note = f"the file also uses '{root}' otherwise, which this import binds; fix by hand"
+                note = (
+                    f"the file also uses '{root}' otherwise, which this import binds; fix by hand"
+                )
                 renamed = [root]
             out.append(
                 StmtMatch(
@@ -190,7 +204,9 @@ def _match_import(
             continue
         rm = idx.parent(alias.name)
         if rm is not None:
-            out.append(StmtMatch(stmt, rm, fixable=False, note="imports a submodule of a removed module"))
+            out.append(
+                StmtMatch(stmt, rm, fixable=False, note="imports a submodule of a removed module")
+            )
     return out
 
 
@@ -201,7 +217,9 @@ def _ignored(src: Source, line: int, end_line: int, code: str) -> bool:
     comments: list[str]
     try:
         comments = [
-            t.string for t in tokenize.generate_tokens(io.StringIO(block + "\n").readline) if t.type == tokenize.COMMENT
+            t.string
+            for t in tokenize.generate_tokens(io.StringIO(block + "\n").readline)
+            if t.type == tokenize.COMMENT
         ]
     except (tokenize.TokenError, SyntaxError):
         comments = [block]  # the statement began mid-line (after ';'): fall back to text
@@ -252,7 +270,16 @@ def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
             msg += f"; use `{replacement}`"
         if m.note:
             msg += f" ({m.note})"
-        out.append(Finding(code="IG001", message=msg, names=names, replacement=replacement, fixable=m.fixable, **pos))
+        out.append(
+            Finding(
+                code="IG001",
+                message=msg,
+                names=names,
+                replacement=replacement,
+                fixable=m.fixable,
+                **pos,
+            )
+        )
     for alias, rule in zip(m.kept, m.kept_rules):
         msg = f"'{alias.name}' was removed from '{m.removed.module}' with no replacement: {rule.removed}"
         out.append(Finding(code="IG002", message=msg, names=(alias.name,), fixable=False, **pos))
@@ -260,7 +287,11 @@ def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
 
 
 def check(
-    src: Source, ex: Extraction, config: Config, module: str | tuple[str, ...] | None, is_package: bool
+    src: Source,
+    ex: Extraction,
+    config: Config,
+    module: str | tuple[str, ...] | None,
+    is_package: bool,
 ) -> FileMatches:
     """Match every import site of ``src`` against ``config``.
 
@@ -283,7 +314,9 @@ def check(
     }
     for stmt in ex.imports:
         if stmt.is_from:
-            resolved: list[str | None] = [*resolve_relative_all(modules, is_package, stmt.level, stmt.module)]
+            resolved: list[str | None] = [
+                *resolve_relative_all(modules, is_package, stmt.level, stmt.module)
+            ]
             for candidate in resolved or [None]:
                 matched = _match_from(stmt, candidate, idx)
                 if matched is not None:
@@ -335,7 +368,8 @@ def check(
             dm.removed.module,
             (),
             dm.target,
-            dm.target is not None and plain_literal(src.text[call.arg_start : call.arg_end], call.arg) is not None,
+            dm.target is not None
+            and plain_literal(src.text[call.arg_start : call.arg_end], call.arg) is not None,
         )
         if not _ignored(src, f.line, f.end_line, f.code):
             result.findings.append(f)

@@ -39,11 +39,23 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("paths", nargs="*", default=["."], help="files or directories (default: .)")
-    common.add_argument("--config", metavar="FILE", help="TOML file holding the [tool.import_guard] table")
-    common.add_argument("--exclude", metavar="GLOB", action="append", default=[], help="skip matching paths (repeatable)")
-    common.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)")
     common.add_argument(
-        "--no-prefilter", action="store_true", help="parse every file, not only those naming a removed module"
+        "--config", metavar="FILE", help="TOML file holding the [tool.import_guard] table"
+    )
+    common.add_argument(
+        "--exclude",
+        metavar="GLOB",
+        action="append",
+        default=[],
+        help="skip matching paths (repeatable)",
+    )
+    common.add_argument(
+        "--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)"
+    )
+    common.add_argument(
+        "--no-prefilter",
+        action="store_true",
+        help="parse every file, not only those naming a removed module",
     )
     parser = _Parser(
         prog="import-guard",
@@ -52,11 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    check = sub.add_parser("check", parents=[common], help="report references (IG001, IG002, IG900)", epilog=EPILOG)
-    check.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    fix = sub.add_parser("fix", parents=[common], help="rewrite references to the canonical imports", epilog=EPILOG)
+    check = sub.add_parser(
+        "check", parents=[common], help="report references (IG001, IG002, IG900)", epilog=EPILOG
+    )
+    check.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    fix = sub.add_parser(
+        "fix", parents=[common], help="rewrite references to the canonical imports", epilog=EPILOG
+    )
     fix.add_argument("--diff", action="store_true", help="print a unified diff and change nothing")
-    fix.add_argument("--format", choices=FORMATS, default="text", help="format of the findings left")
+    fix.add_argument(
+        "--format", choices=FORMATS, default="text", help="format of the findings left"
+    )
     return parser
 
 
@@ -76,7 +96,12 @@ def run_command(argv: Sequence[str], out: TextIO) -> int:
     config = load_config(args.paths, args.config)
     mode = Mode.CHECK if args.command == "check" else (Mode.DIFF if args.diff else Mode.FIX)
     results = scan(
-        args.paths, mode, config=config, exclude=args.exclude, jobs=args.jobs, prefilter=not args.no_prefilter
+        args.paths,
+        mode,
+        config=config,
+        exclude=args.exclude,
+        jobs=args.jobs,
+        prefilter=not args.no_prefilter,
     )
     findings = _findings(results)
     if mode is Mode.CHECK:

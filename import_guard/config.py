@@ -92,7 +92,9 @@ def _parse_name(module: str, name: str, raw: Any, source: str | None) -> NameRul
     if not _IDENT.match(name) or keyword.iskeyword(name):
         raise ConfigError(key, "a name must be a Python identifier", source)
     if not isinstance(raw, dict):
-        raise ConfigError(key, "expected a table such as { removed = \"...\" } or { to = \"pkg.mod\" }", source)
+        raise ConfigError(
+            key, 'expected a table such as { removed = "..." } or { to = "pkg.mod" }', source
+        )
     unknown = sorted(set(raw) - _NAME_KEYS)
     if unknown:
         raise ConfigError(f"{key}.{unknown[0]}", "unknown key (expected 'removed' or 'to')", source)
@@ -105,7 +107,9 @@ def _parse_name(module: str, name: str, raw: Any, source: str | None) -> NameRul
         return NameRule(name=name, removed=hint)
     target = raw["to"]
     if not isinstance(target, str):
-        raise ConfigError(f"{key}.to", f"expected 'pkg.mod' or 'pkg.mod:Name', got {target!r}", source)
+        raise ConfigError(
+            f"{key}.to", f"expected 'pkg.mod' or 'pkg.mod:Name', got {target!r}", source
+        )
     mod, _, new = target.partition(":")
     _dotted(mod, f"{key}.to", source)
     if ":" in target and (not _IDENT.match(new) or keyword.iskeyword(new)):
@@ -125,7 +129,9 @@ def parse_config(table: Any, root: Path, source: str | None = None) -> Config:
         raise ConfigError("tool.import_guard.exclude", "expected a list of glob strings", source)
     removed_raw = table.get("removed")
     if not isinstance(removed_raw, dict) or not removed_raw:
-        raise ConfigError("tool.import_guard.removed", "expected a table with at least one module", source)
+        raise ConfigError(
+            "tool.import_guard.removed", "expected a table with at least one module", source
+        )
     removed: dict[str, RemovedModule] = {}
     for module, entry in removed_raw.items():
         key = _key("tool", "import_guard", "removed", module)
@@ -134,19 +140,27 @@ def parse_config(table: Any, root: Path, source: str | None = None) -> Config:
             raise ConfigError(key, "expected a table", source)
         unknown = sorted(set(entry) - _MODULE_KEYS)
         if unknown:
-            raise ConfigError(f"{key}.{unknown[0]}", "unknown key (expected 'replacement' or 'names')", source)
+            raise ConfigError(
+                f"{key}.{unknown[0]}", "unknown key (expected 'replacement' or 'names')", source
+            )
         if "replacement" not in entry:
-            raise ConfigError(f"{key}.replacement", "missing: every removed module needs a replacement", source)
+            raise ConfigError(
+                f"{key}.replacement", "missing: every removed module needs a replacement", source
+            )
         replacement = _dotted(entry["replacement"], f"{key}.replacement", source)
         if replacement == module or replacement.startswith(module + "."):
-            raise ConfigError(f"{key}.replacement", "a removed module cannot be replaced by itself", source)
+            raise ConfigError(
+                f"{key}.replacement", "a removed module cannot be replaced by itself", source
+            )
         names_raw = entry.get("names", {})
         if not isinstance(names_raw, dict):
             raise ConfigError(f"{key}.names", "expected a table of names", source)
         names = {n: _parse_name(module, n, raw, source) for n, raw in names_raw.items()}
         removed[module] = RemovedModule(module=module, replacement=replacement, names=names)
     for rm in removed.values():
-        targets = [(f"{_key('tool', 'import_guard', 'removed', rm.module)}.replacement", rm.replacement)]
+        targets = [
+            (f"{_key('tool', 'import_guard', 'removed', rm.module)}.replacement", rm.replacement)
+        ]
         targets += [
             (f"{_key('tool', 'import_guard', 'removed', rm.module, 'names', n.name)}.to", n.module)
             for n in rm.names.values()
@@ -155,7 +169,9 @@ def parse_config(table: Any, root: Path, source: str | None = None) -> Config:
         for key, target in targets:
             for other in removed:
                 if target == other or target.startswith(other + "."):
-                    raise ConfigError(key, f"{target!r} points into the removed module {other!r}", source)
+                    raise ConfigError(
+                        key, f"{target!r} points into the removed module {other!r}", source
+                    )
     return Config(removed=removed, root=root, exclude=tuple(exclude), source=source)
 
 

@@ -58,7 +58,9 @@ def _walk(root: str, patterns: Sequence[str]) -> Iterator[str]:
             if entry.is_symlink():
                 continue
             if entry.is_dir(follow_symlinks=False):
-                if entry.name in SKIP_DIRS or (patterns and _excluded(_rel(entry.path, cut), entry.name, patterns)):
+                if entry.name in SKIP_DIRS or (
+                    patterns and _excluded(_rel(entry.path, cut), entry.name, patterns)
+                ):
                     continue
                 if os.path.isfile(os.path.join(entry.path, "pyvenv.cfg")):
                     continue

@@ -32,7 +32,9 @@ class ImportGuardError(Exception):
 
     # Value equality, so results carrying errors compare equal across process boundaries.
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and isinstance(other, Exception) and self.args == other.args
+        return (
+            type(self) is type(other) and isinstance(other, Exception) and self.args == other.args
+        )
 
     def __hash__(self) -> int:
         return hash((type(self), self.args))

@@ -286,9 +286,7 @@ def _extract_ast(
             if isinstance(node, ast.Attribute):
                 readers.append((id(node.value), node.attr))
     attrs = {vid: attr for vid, attr in readers if vid in chain_nodes}
-    chains = tuple(
-        AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in chain_nodes.items()
-    )
+    chains = tuple(AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in chain_nodes.items())
     barriers = tuple(n.lineno for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom)))
     starts = {c.start for c in chains}
     root_uses = frozenset(name for name, at in root_names if at not in starts)
@@ -313,7 +311,9 @@ def parse_ok(src: Source) -> bool:
         return cst_parses(src.text)
 
 
-def extract(src: Source, targets: frozenset[str] = frozenset(), hot: frozenset[str] | None = None) -> Extraction:
+def extract(
+    src: Source, targets: frozenset[str] = frozenset(), hot: frozenset[str] | None = None
+) -> Extraction:
     """Every import site of ``src``; ``targets`` are dotted names whose attribute chains to record.
 
     With ``hot`` (identifiers), only sites on lines mentioning one of them are extracted on

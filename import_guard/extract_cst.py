@@ -40,11 +40,15 @@ def _literal(node: cst.BaseExpression) -> str | None:
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = node.evaluated_value
         return value if isinstance(value, str) else None
-    if isinstance(node, cst.FormattedString) and all(isinstance(p, cst.FormattedStringText) for p in node.parts):
+    if isinstance(node, cst.FormattedString) and all(
+        isinstance(p, cst.FormattedStringText) for p in node.parts
+    ):
         # an f-string without placeholders (``{{`` spells one brace)
-        return "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText)).replace(
-            "{{", "{"
-        ).replace("}}", "}")
+        return (
+            "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
+            .replace("{{", "{")
+            .replace("}}", "}")
+        )
     return None
 
 
@@ -83,13 +87,21 @@ class _Collector(cst.CSTVisitor):
         for a in names:
             assert isinstance(a, cst.ImportAlias)
             last: cst.CSTNode = a.asname.name if a.asname else a.name
-            asname = a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else None
+            asname = (
+                a.asname.name.value if a.asname and isinstance(a.asname.name, cst.Name) else None
+            )
             start = self._start(a.name)
             line, col = self.src.position(start)
-            out.append(Alias(get_full_name_for_node(a.name) or "", asname, start, self._end(last), line, col))
+            out.append(
+                Alias(
+                    get_full_name_for_node(a.name) or "", asname, start, self._end(last), line, col
+                )
+            )
         return tuple(out)
 
-    def _stmt(self, node: cst.Import | cst.ImportFrom, aliases: tuple[Alias, ...], star_end: int | None) -> None:
+    def _stmt(
+        self, node: cst.Import | cst.ImportFrom, aliases: tuple[Alias, ...], star_end: int | None
+    ) -> None:
         start = self._start(node)
         if isinstance(node, cst.ImportFrom) and node.rpar is not None:
             end = self._end(node.rpar)
@@ -207,7 +219,9 @@ def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
     collector = _Collector(src, top, targets)
     wrapper.visit(collector)
     attrs = {vid: attr for vid, attr in collector.readers if vid in collector.chains}
-    chains = tuple(AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in collector.chains.items())
+    chains = tuple(
+        AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in collector.chains.items()
+    )
     positions = wrapper.resolve(PositionProvider)  # already computed by the visit
     barriers = tuple(
         positions[stmt].start.line
@@ -220,5 +234,10 @@ def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
     starts = {c.start for c in chains}
     root_uses = frozenset(name for name, at in collector.root_names if at not in starts)
     return Extraction(
-        _ordered(collector.imports), _ordered(collector.dynamic), chains, "libcst", barriers, root_uses
+        _ordered(collector.imports),
+        _ordered(collector.dynamic),
+        chains,
+        "libcst",
+        barriers,
+        root_uses,
     )

@@ -72,7 +72,11 @@ def _indent(src: Source, stmt: ImportStmt) -> str | None:
 
 def _comments(text: str) -> list[str]:
     try:
-        return [t.string for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type == tokenize.COMMENT]
+        return [
+            t.string
+            for t in tokenize.generate_tokens(io.StringIO(text).readline)
+            if t.type == tokenize.COMMENT
+        ]
     except (tokenize.TokenError, SyntaxError):
         return []
 
@@ -98,7 +102,14 @@ class _Planner:
         # Existing top-level ``from X import a, b`` statements, the merge targets, by module.
         self.canonical: dict[str, ImportStmt] = {}
         for s in ex.imports:
-            if s.is_from and s.top_level and s.level == 0 and not s.star and id(s) not in matched and s.module:
+            if (
+                s.is_from
+                and s.top_level
+                and s.level == 0
+                and not s.star
+                and id(s) not in matched
+                and s.module
+            ):
                 self.canonical.setdefault(s.module, s)
         self.buckets: dict[str, list[str]] = {}
         self.barriers = ex.barriers
@@ -115,7 +126,9 @@ class _Planner:
         lo, hi = sorted((stmt.line, target.line))
         if bisect_right(self.barriers, lo) < bisect_right(self.barriers, hi):
             return False  # a barrier b with lo < b <= hi
-        return "#" not in self.src.text[stmt.start : stmt.end] or not _comments(self.src.text[stmt.start : stmt.end])
+        return "#" not in self.src.text[stmt.start : stmt.end] or not _comments(
+            self.src.text[stmt.start : stmt.end]
+        )
 
     def delete_lines(self, stmt: ImportStmt) -> None:
         start, end = _line_bounds(self.src, stmt)
@@ -142,7 +155,9 @@ class _Planner:
             for a, t in m.moved
         )
         if simple and not s.star and self.can_merge(s, first.module):
-            self.buckets.setdefault(first.module, []).extend(_alias_text(t.name or "", t.bind) for _, t in m.moved)
+            self.buckets.setdefault(first.module, []).extend(
+                _alias_text(t.name or "", t.bind) for _, t in m.moved
+            )
             self.delete_lines(s)
             return
         if simple:
@@ -165,7 +180,9 @@ class _Planner:
         pieces.extend(t.render() for t in modules)
         if m.kept:
             kept = [src.text[a.start : a.end] for a in m.kept]
-            pieces.append(_render_from(src.text[s.module_start : s.module_end], kept, indent, self.eol))
+            pieces.append(
+                _render_from(src.text[s.module_start : s.module_end], kept, indent, self.eol)
+            )
         if not pieces:
             self.delete_lines(s)
             return
@@ -194,12 +211,18 @@ class _Planner:
                 line_head = text[self.src.line_starts[last.line - 1] : last.start]
                 pad = line_head if not line_head.strip() else "    "
                 line = self.src.position(comma)[0]
-                next_line = self.src.line_starts[line] if line < len(self.src.line_starts) else stmt.end
+                next_line = (
+                    self.src.line_starts[line] if line < len(self.src.line_starts) else stmt.end
+                )
                 if next_line < stmt.end:
                     # New lines go below the comma's line, so a comment there stays with its name.
-                    self.edits.append(Edit(next_line, next_line, "".join(f"{pad}{n},{self.eol}" for n in add)))
+                    self.edits.append(
+                        Edit(next_line, next_line, "".join(f"{pad}{n},{self.eol}" for n in add))
+                    )
                 else:
-                    self.edits.append(Edit(comma, comma, "".join(f"{self.eol}{pad}{n}," for n in add)))
+                    self.edits.append(
+                        Edit(comma, comma, "".join(f"{self.eol}{pad}{n}," for n in add))
+                    )
             else:
                 self.edits.append(Edit(last.end, last.end, "".join(f", {n}" for n in add)))
 

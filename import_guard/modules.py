@@ -25,7 +25,9 @@ def _packages_of_dir(directory: str, root: str) -> tuple[str, ...] | None:
     """
     parts: list[str] = []
     d = directory
-    while os.path.isfile(os.path.join(d, "__init__.py")) or os.path.isfile(os.path.join(d, "__init__.pyi")):
+    while os.path.isfile(os.path.join(d, "__init__.py")) or os.path.isfile(
+        os.path.join(d, "__init__.pyi")
+    ):
         parts.append(os.path.basename(d))
         parent = os.path.dirname(d)
         if parent == d:
@@ -64,7 +66,9 @@ def module_of(path: str, root: str) -> tuple[str | None, bool]:
     return (names[0] if names else None), is_package
 
 
-def resolve_relative(module: str | None, is_package: bool, level: int, name: str | None) -> str | None:
+def resolve_relative(
+    module: str | None, is_package: bool, level: int, name: str | None
+) -> str | None:
     """Absolute module for ``from {'.' * level}{name} import ...`` written in ``module``.
 
     None when it cannot be resolved, including a relative import beyond the top-level

@@ -113,7 +113,9 @@ def _removed_test(path: str, ctx: RunContext) -> Callable[[str], bool]:
 
 
 def _ig900(err: SourceError) -> Finding:
-    return Finding(err.path, err.line, err.col, err.line, "IG900", f"cannot read as Python: {err.reason}")
+    return Finding(
+        err.path, err.line, err.col, err.line, "IG900", f"cannot read as Python: {err.reason}"
+    )
 
 
 def _write_atomic(path: str, data: bytes) -> None:
@@ -134,14 +136,19 @@ def _write_atomic(path: str, data: bytes) -> None:
 def _diff(path: str, old: str, new: str) -> str:
     return "".join(
         difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path.lstrip('/')}", f"b/{path.lstrip('/')}"
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            f"a/{path.lstrip('/')}",
+            f"b/{path.lstrip('/')}",
         )
     )
 
 
 def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult, bytes | None]:
     """Check (and maybe fix) one file's bytes; returns the result and the new bytes, if any."""
-    if ctx.prefilter and not may_reference(data, *_prefilter(ctx), module_may_be_removed=_removed_test(path, ctx)):
+    if ctx.prefilter and not may_reference(
+        data, *_prefilter(ctx), module_may_be_removed=_removed_test(path, ctx)
+    ):
         # Undecodable files are IG900 even when they cannot hold a reference; decoding is
         # cheap next to parsing, and a binary file named .py deserves a report.
         try:
@@ -164,7 +171,9 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
         return FileResult(path, Status.UNCHANGED, tuple(matches.findings)), None
     new_src = Source(path, new_text, src.encoding)
     try:
-        new_ex = extract(new_src, ctx.targets, ctx.hot)  # parses the result once: both vet and re-check
+        new_ex = extract(
+            new_src, ctx.targets, ctx.hot
+        )  # parses the result once: both vet and re-check
     except ParseError:
         bad = ParseError(path, "the rewritten file would not parse; left unchanged")
         return FileResult(path, Status.FAILED, tuple(matches.findings), error=bad), None
@@ -259,7 +268,9 @@ def run(
                 if bar:
                     bar.advance(len(done))
         else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(ctx,)) as pool:
+            with ProcessPoolExecutor(
+                max_workers=jobs, initializer=_init_worker, initargs=(ctx,)
+            ) as pool:
                 for done in pool.map(_run_chunk, chunks):
                     results.extend(done)
                     if bar:

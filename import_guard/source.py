@@ -41,7 +41,9 @@ class Source:
             else:
                 # The common case, in C: start of line i = length of lines before it + i.
                 lines = text.split("\n")
-                starts = list(map(add, accumulate(map(len, lines[:-1]), initial=0), range(len(lines))))
+                starts = list(
+                    map(add, accumulate(map(len, lines[:-1]), initial=0), range(len(lines)))
+                )
             self._starts = starts
         return self._starts
 
@@ -59,7 +61,9 @@ class Source:
         head = self.text[start : start + byte_col]
         if head.isascii():
             return start + byte_col
-        return start + len(self.line_text(line).encode("utf-8")[:byte_col].decode("utf-8", "replace"))
+        return start + len(
+            self.line_text(line).encode("utf-8")[:byte_col].decode("utf-8", "replace")
+        )
 
     def offset_from_chars(self, line: int, col: int) -> int:
         """Character offset of (line, character column) as LibCST reports it."""

@@ -31,7 +31,10 @@ def serve(args: argparse.Namespace) -> None:
     overrides = {
         key: value
         for key, value in (
-            ("host", args.host), ("port", args.port), ("data_dir", args.data_dir), ("log_level", args.log_level)
+            ("host", args.host),
+            ("port", args.port),
+            ("data_dir", args.data_dir),
+            ("log_level", args.log_level),
         )
         if value is not None
     }

@@ -40,7 +40,9 @@ class BaseE2ETest:
         """The absolute URL of ``path`` on the server under test."""
         return http_url_for(self.base_url, path)
 
-    async def create_test_user(self, email: str | None = None, subscription: str = "free") -> TestUser:
+    async def create_test_user(
+        self, email: str | None = None, subscription: str = "free"
+    ) -> TestUser:
         """Register a user (unique email unless given); the same email again logs in."""
         return await register_or_login(self.base_url, email=email, subscription=subscription)
 

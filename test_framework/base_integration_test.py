@@ -39,7 +39,9 @@ class BaseIntegrationTest:
         return f"client-{uuid.uuid4().hex[:12]}"
 
     @staticmethod
-    async def create_user_context(user_id: str | None = None, websocket_client_id: str | None = None) -> Any:
+    async def create_user_context(
+        user_id: str | None = None, websocket_client_id: str | None = None
+    ) -> Any:
         """A per-user context from the canonical factory (``create_websocket_manager``)."""
         from netra_backend.app.websocket_core.canonical_imports import (
             create_websocket_manager,

@@ -14,7 +14,14 @@ CRITICAL_EVENTS = (
     "agent_completed",
 )
 TERMINAL_EVENTS = ("agent_completed", "agent_failed")
-ENVELOPE_FIELDS = {"type": str, "data": dict, "run_id": str, "seq": int, "event_id": str, "timestamp": str}
+ENVELOPE_FIELDS = {
+    "type": str,
+    "data": dict,
+    "run_id": str,
+    "seq": int,
+    "event_id": str,
+    "timestamp": str,
+}
 
 
 def assert_valid_envelope(event: Any) -> None:
@@ -56,8 +63,12 @@ def assert_run_contract(
         assert_valid_envelope(event)
     assert types[0] == "agent_started", f"first event is not agent_started: {types}"
     terminals = [t for t in types if t in TERMINAL_EVENTS]
-    assert len(terminals) == 1 and types[-1] in TERMINAL_EVENTS, f"not exactly one terminal event, last: {types}"
-    assert types[-1] == ("agent_completed" if completed else "agent_failed"), f"wrong ending: {events[-1]!r}"
+    assert len(terminals) == 1 and types[-1] in TERMINAL_EVENTS, (
+        f"not exactly one terminal event, last: {types}"
+    )
+    assert types[-1] == ("agent_completed" if completed else "agent_failed"), (
+        f"wrong ending: {events[-1]!r}"
+    )
     assert "agent_thinking" in types, f"no agent_thinking: {types}"
     if completed:
         missing = [name for name in CRITICAL_EVENTS if name not in types]
@@ -69,7 +80,9 @@ def assert_run_contract(
     seqs = [event["seq"] for event in events]
     assert seqs == sorted(set(seqs)), f"seq does not strictly increase: {seqs}"
     if sole_run:
-        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), f"seq does not grow by one: {seqs}"
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), (
+            f"seq does not grow by one: {seqs}"
+        )
     assert len({event["event_id"] for event in events}) == len(events), "event_id repeated"
     open_calls: dict[str, str] = {}
     for event in events:

@@ -71,7 +71,9 @@ class InProcessServer:
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive():
-                raise InProcessServerError(f"in-process server exited during startup: {self._error!r}")
+                raise InProcessServerError(
+                    f"in-process server exited during startup: {self._error!r}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
                 raise InProcessServerError(f"in-process server not started within {timeout:.0f}s")
@@ -96,7 +98,9 @@ class InProcessServer:
             self._server.force_exit = True
             self._thread.join(5.0)
         if self._error is not None and not isinstance(self._error, SystemExit):
-            raise InProcessServerError(f"in-process server failed: {self._error!r}") from self._error
+            raise InProcessServerError(
+                f"in-process server failed: {self._error!r}"
+            ) from self._error
 
 
 def create_netra_app(data_dir: Path, database_url: str | None) -> Any:

@@ -135,6 +135,8 @@ def real_services_fixture(request: pytest.FixtureRequest, netra_app_pool: AppPoo
     scope="session",
     params=[pytest.param("sqlite"), pytest.param("postgresql", marks=pytest.mark.real_services)],
 )
-def real_services_all_backends(request: pytest.FixtureRequest, netra_app_pool: AppPool) -> RealServices:
+def real_services_all_backends(
+    request: pytest.FixtureRequest, netra_app_pool: AppPool
+) -> RealServices:
     """The real app once per backend (SQLite, PostgreSQL); PostgreSQL skips when unreachable."""
     return netra_app_pool.get(str(request.param))

@@ -102,7 +102,9 @@ class ServerProcess:
         return self.process.returncode
 
 
-def _server_env(data_dir: Path, database_url: str | None, extra: Mapping[str, str]) -> dict[str, str]:
+def _server_env(
+    data_dir: Path, database_url: str | None, extra: Mapping[str, str]
+) -> dict[str, str]:
     env = dict(os.environ)
     # An inherited database URL would make the "throw-away" server share a real database.
     env.pop("NETRA_DATABASE_URL", None)
@@ -136,10 +138,16 @@ def _wait_healthy(server: ServerProcess, timeout: float) -> None:
                 response = client.get(url)
             except httpx.TransportError:
                 response = None
-            if response is not None and response.status_code == 200 and response.json().get("status") == "ok":
+            if (
+                response is not None
+                and response.status_code == 200
+                and response.json().get("status") == "ok"
+            ):
                 return
             time.sleep(0.1)
-    raise ServerStartError(f"GET {url} did not answer 200 within {timeout:.0f}s", _tail(server.log_path))
+    raise ServerStartError(
+        f"GET {url} did not answer 200 within {timeout:.0f}s", _tail(server.log_path)
+    )
 
 
 def start_server(
@@ -164,7 +172,16 @@ def start_server(
         log_path = directory / f"server-{port}.log"
         log_file = open(log_path, "wb")  # noqa: SIM115 - closed by ServerProcess.stop
         process = subprocess.Popen(
-            [sys.executable, "-m", "netra_backend.cli", "serve", "--host", HOST, "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "netra_backend.cli",
+                "serve",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+            ],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,

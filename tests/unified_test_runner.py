@@ -65,7 +65,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         choices=(*CATEGORIES, "all"),
         help="category to run (repeatable; default: all, or unit in fast mode)",
     )
-    parser.add_argument("--test-pattern", help='glob over paths under tests/, e.g. "*websocket_factory_removal*"')
+    parser.add_argument(
+        "--test-pattern", help='glob over paths under tests/, e.g. "*websocket_factory_removal*"'
+    )
     parser.add_argument("--real-services", action="store_true", help="use real PostgreSQL/Redis")
     parser.add_argument(
         "--staging-gcp",
@@ -102,7 +104,9 @@ def chosen_categories(args: argparse.Namespace) -> list[str]:
     extra = sorted(
         path.name
         for path in TESTS_DIR.iterdir()
-        if path.is_dir() and path.name not in CATEGORIES and not path.name.startswith((".", "_"))
+        if path.is_dir()
+        and path.name not in CATEGORIES
+        and not path.name.startswith((".", "_"))
         and any(path.rglob("test_*.py"))
     )
     return [*CATEGORIES, *extra]
@@ -124,7 +128,11 @@ def select_targets(categories: Sequence[str], pattern: str | None) -> list[str]:
             continue
         for path in sorted(directory.rglob("*.py")):
             relative = path.relative_to(TESTS_DIR).as_posix()
-            if is_test_file(path) and "__pycache__" not in relative and fnmatch.fnmatch(relative, pattern):
+            if (
+                is_test_file(path)
+                and "__pycache__" not in relative
+                and fnmatch.fnmatch(relative, pattern)
+            ):
                 targets.append(path.relative_to(REPO_ROOT).as_posix())
     return targets
 
@@ -140,7 +148,15 @@ def coverage_floor(args: argparse.Namespace, categories: Sequence[str]) -> float
 def pytest_command(
     args: argparse.Namespace, categories: Sequence[str], targets: Sequence[str], junit: Path
 ) -> list[str]:
-    command = [sys.executable, "-m", "pytest", *targets, f"--junitxml={junit}", "-o", "junit_family=xunit2"]
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        *targets,
+        f"--junitxml={junit}",
+        "-o",
+        "junit_family=xunit2",
+    ]
     if args.execution_mode == "fast":
         command.append("-x")
     if args.real_services:
@@ -159,7 +175,12 @@ def run_streaming(command: Sequence[str]) -> tuple[int, str | None]:
     """Run pytest, echoing its output live; return its exit code and its summary line."""
     summary: str | None = None
     with subprocess.Popen(
-        command, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        command,
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
     ) as process:
         assert process.stdout is not None
         for line in process.stdout:

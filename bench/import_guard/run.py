@@ -71,18 +71,48 @@ def _forms(i: int) -> list[Snippet]:
     return [
         Snippet([f"import {REMOVED}"], [0]),
         Snippet([f"import {REMOVED} as ws{n}"], [0]),
-        Snippet([f"from {REMOVED} import create_websocket_manager as make{n}, WebSocketManagerFactory"], [0]),
-        Snippet([f"from {REMOVED} import (  # planted", "    create_websocket_manager,", "    WebSocketManagerFactory as W,", ")"], [0]),
+        Snippet(
+            [f"from {REMOVED} import create_websocket_manager as make{n}, WebSocketManagerFactory"],
+            [0],
+        ),
+        Snippet(
+            [
+                f"from {REMOVED} import (  # planted",
+                "    create_websocket_manager,",
+                "    WebSocketManagerFactory as W,",
+                ")",
+            ],
+            [0],
+        ),
         Snippet([f"from {PKG} import {SEG}"], [0]),
         Snippet([f"from {PKG} import {SEG} as f{n}, canonical_imports"], [0]),
         Snippet(["import importlib", f'mod{n} = importlib.import_module("{REMOVED}")'], [1]),
         Snippet([f"mod{n} = __import__('{REMOVED}')"], [0]),
-        Snippet(["from typing import TYPE_CHECKING", "if TYPE_CHECKING:", f"    from {REMOVED} import create_websocket_manager"], [2]),
-        Snippet(["try:", f"    import {REMOVED} as t{n}", "except ImportError:", f"    t{n} = None"], [1]),
-        Snippet([f"def fn{n}():", f"    from {REMOVED} import create_websocket_manager", "    return create_websocket_manager"], [1]),
+        Snippet(
+            [
+                "from typing import TYPE_CHECKING",
+                "if TYPE_CHECKING:",
+                f"    from {REMOVED} import create_websocket_manager",
+            ],
+            [2],
+        ),
+        Snippet(
+            ["try:", f"    import {REMOVED} as t{n}", "except ImportError:", f"    t{n} = None"],
+            [1],
+        ),
+        Snippet(
+            [
+                f"def fn{n}():",
+                f"    from {REMOVED} import create_websocket_manager",
+                "    return create_websocket_manager",
+            ],
+            [1],
+        ),
         Snippet([f"from .{SEG} import create_websocket_manager as rel{n}"], [0], "ws"),
         Snippet([f"from . import {SEG} as relmod{n}"], [0], "ws"),
-        Snippet([f"from ..websocket_core.{SEG} import create_websocket_manager as up{n}"], [0], "agents"),
+        Snippet(
+            [f"from ..websocket_core.{SEG} import create_websocket_manager as up{n}"], [0], "agents"
+        ),
         Snippet([f"from ..websocket_core import {SEG} as upmod{n}"], [0], "agents"),
     ]
 
@@ -92,11 +122,22 @@ def _decoys(i: int) -> list[Snippet]:
     return [
         Snippet([f"# from {REMOVED} import create_websocket_manager"]),
         Snippet([f's{n} = "import {REMOVED}"']),
-        Snippet([f"def doc{n}():", f'    """Moved: from {REMOVED} import x; see websocket_core.{SEG}."""', "    return None"]),
+        Snippet(
+            [
+                f"def doc{n}():",
+                f'    """Moved: from {REMOVED} import x; see websocket_core.{SEG}."""',
+                "    return None",
+            ]
+        ),
         # A relative import of a sibling's own module: a decoy everywhere but in websocket_core.
-        Snippet(["try:", f"    from .{SEG} import make_widget", "except ImportError:", "    pass"], needs="not-ws"),
+        Snippet(
+            ["try:", f"    from .{SEG} import make_widget", "except ImportError:", "    pass"],
+            needs="not-ws",
+        ),
         Snippet(["try:", f"    import {REMOVED}_utils", "except ImportError:", "    pass"]),
-        Snippet(["try:", f"    from {PKG} import {SEG}_helpers", "except ImportError:", "    pass"]),
+        Snippet(
+            ["try:", f"    from {PKG} import {SEG}_helpers", "except ImportError:", "    pass"]
+        ),
         Snippet(["import importlib", f"name{n} = 'x'", f"m{n} = importlib.import_module(name{n})"]),
         Snippet([f'fs{n} = f"{{1}} import {REMOVED}"']),
     ]
@@ -123,12 +164,25 @@ def fetch() -> list[Path]:
         stem = name.lower().replace("-", "_")
         have = [p for p in WHEELS.glob("*.whl") if p.name.lower().startswith(f"{stem}-{version}-")]
         if not have:
-            cmd = [str(BIN / "pip"), "download", "--no-deps", "--only-binary", ":all:", "-q", "-d", str(WHEELS),
-                   *lock.get("platform_args", []), req]
+            cmd = [
+                str(BIN / "pip"),
+                "download",
+                "--no-deps",
+                "--only-binary",
+                ":all:",
+                "-q",
+                "-d",
+                str(WHEELS),
+                *lock.get("platform_args", []),
+                req,
+            ]
             print(f"downloading {req} ...", file=sys.stderr)
             subprocess.run(cmd, check=True)
     files = sorted(WHEELS.glob("*.whl"))
-    wanted = {(r.partition("==")[0].lower().replace("-", "_"), r.partition("==")[2]) for r in lock["requirements"]}
+    wanted = {
+        (r.partition("==")[0].lower().replace("-", "_"), r.partition("==")[2])
+        for r in lock["requirements"]
+    }
     files = [p for p in files if tuple(p.name.lower().split("-")[:2]) in wanted]
     changed = False
     for p in files:
@@ -189,10 +243,18 @@ def build(seed: int, plant: int) -> tuple[Path, set[tuple[str, int]], list[str]]
     planted: list[str] = []
     for i, path in enumerate(chosen):
         rel = path.relative_to(WORK).as_posix()
-        where = "ws" if "/websocket_core/" in rel else "agents" if "/netra_backend/app/agents/" in rel else "any"
+        where = (
+            "ws"
+            if "/websocket_core/" in rel
+            else "agents"
+            if "/netra_backend/app/agents/" in rel
+            else "any"
+        )
         forms = [s for s in _forms(i) if s.needs in ("any", where)]
         decoys = [d for d in _decoys(i) if not (d.needs == "not-ws" and where == "ws")]
-        pieces = rng.sample(forms, k=min(len(forms), rng.randint(1, 3))) + rng.sample(decoys, k=rng.randint(0, 2))
+        pieces = rng.sample(forms, k=min(len(forms), rng.randint(1, 3))) + rng.sample(
+            decoys, k=rng.randint(0, 2)
+        )
         rng.shuffle(pieces)
         text = path.read_text(encoding="utf-8")
         line = text.count("\n") + 1
@@ -206,7 +268,9 @@ def build(seed: int, plant: int) -> tuple[Path, set[tuple[str, int]], list[str]]
         path.write_text(text + "\n".join(out) + "\n", encoding="utf-8")
         planted.append(rel)
     # Decoy-only files, many of them, outside netra_backend.
-    decoy_files = rng.sample([p for p in candidates if p not in chosen], min(plant, len(candidates) - len(chosen)))
+    decoy_files = rng.sample(
+        [p for p in candidates if p not in chosen], min(plant, len(candidates) - len(chosen))
+    )
     for i, path in enumerate(decoy_files):
         text = path.read_text(encoding="utf-8")
         in_ws = "/websocket_core/" in path.as_posix()
@@ -223,8 +287,11 @@ def build(seed: int, plant: int) -> tuple[Path, set[tuple[str, int]], list[str]]
         'extend-include = []\n[lint]\nselect = ["TID251"]\n'
         f'[lint.flake8-tidy-imports.banned-api]\n"{REMOVED}".msg = "removed; use {CANONICAL}"\n'
     )
-    print(f"corpus: {total} extracted .py files + {len(donors)} copies; planted {len(truth)} references "
-          f"in {len(planted)} files, decoys in {len(decoy_files)} more", file=sys.stderr)
+    print(
+        f"corpus: {total} extracted .py files + {len(donors)} copies; planted {len(truth)} references "
+        f"in {len(planted)} files, decoys in {len(decoy_files)} more",
+        file=sys.stderr,
+    )
     return src, truth, planted
 
 
@@ -236,7 +303,15 @@ def _rel(path: str) -> str:
 
 
 def run_import_guard(src: Path) -> tuple[float, set[tuple[str, int]], int]:
-    cmd = [str(BIN / "import-guard"), "check", "--format", "json", "--config", str(WORK / "guard.toml"), str(src)]
+    cmd = [
+        str(BIN / "import-guard"),
+        "check",
+        "--format",
+        "json",
+        "--config",
+        str(WORK / "guard.toml"),
+        str(src),
+    ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t
@@ -248,15 +323,27 @@ def run_import_guard(src: Path) -> tuple[float, set[tuple[str, int]], int]:
 
 
 def run_ruff(src: Path) -> tuple[float, set[tuple[str, int]]]:
-    cmd = [str(BIN / "ruff"), "check", "--no-cache", "--quiet", "--config", str(WORK / "ruff.toml"),
-           "--output-format", "json", "--exit-zero", str(src)]
+    cmd = [
+        str(BIN / "ruff"),
+        "check",
+        "--no-cache",
+        "--quiet",
+        "--config",
+        str(WORK / "ruff.toml"),
+        "--output-format",
+        "json",
+        "--exit-zero",
+        str(src),
+    ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=WORK)
     wall = time.perf_counter() - t
     if proc.returncode != 0:
         raise SystemExit(f"ruff failed: {proc.stderr[:2000]}")
     data = json.loads(proc.stdout)
-    return wall, {(_rel(d["filename"]), d["location"]["row"]) for d in data if d.get("code") == "TID251"}
+    return wall, {
+        (_rel(d["filename"]), d["location"]["row"]) for d in data if d.get("code") == "TID251"
+    }
 
 
 def run_substring(src: Path) -> tuple[float, set[tuple[str, int]]]:
@@ -290,7 +377,15 @@ def score(found: set[tuple[str, int]], truth: set[tuple[str, int]]) -> tuple[flo
 
 
 def run_fix(src: Path, planted: list[str]) -> tuple[float, float, int, int]:
-    cmd = [str(BIN / "import-guard"), "fix", "--format", "json", "--config", str(WORK / "guard.toml"), str(src)]
+    cmd = [
+        str(BIN / "import-guard"),
+        "fix",
+        "--format",
+        "json",
+        "--config",
+        str(WORK / "guard.toml"),
+        str(src),
+    ]
     t = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t
@@ -298,8 +393,18 @@ def run_fix(src: Path, planted: list[str]) -> tuple[float, float, int, int]:
         raise SystemExit(f"import-guard fix failed: {proc.stderr}")
     data = json.loads(
         subprocess.run(
-            [str(BIN / "import-guard"), "check", "--format", "json", "--config", str(WORK / "guard.toml"), str(src)],
-            capture_output=True, text=True, check=False,
+            [
+                str(BIN / "import-guard"),
+                "check",
+                "--format",
+                "json",
+                "--config",
+                str(WORK / "guard.toml"),
+                str(src),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         ).stdout
     )
     ig001 = {_rel(d["path"]) for d in data if d["code"] == "IG001"}
@@ -326,11 +431,15 @@ def libcst_roundtrip_time(src: Path) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--plant", type=int, default=800, help="files that get planted references")
     parser.add_argument("--no-libcst", action="store_true", help="skip the LibCST comparison")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per tool; the best wall time is kept")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs per tool; the best wall time is kept"
+    )
     args = parser.parse_args()
     src, truth, planted = build(args.seed, args.plant)
     n_files = sum(1 for _ in src.rglob("*.py"))
@@ -350,23 +459,36 @@ def main() -> None:
         ("ruff check --select TID251", ruff_wall, *score(ruff_found, truth)),
         ("substring scan (user's guard)", sub_wall, *score(sub_found, truth)),
     ]
-    print(f"\nload average before: {os.getloadavg()[0]:.2f}; best of {args.repeat} alternating runs")
-    print(f"corpus: {n_files} .py files, {len(truth)} planted references in {len(planted)} files, "
-          f"{os.cpu_count()} cores, Python {sys.version.split()[0]}")
+    print(
+        f"\nload average before: {os.getloadavg()[0]:.2f}; best of {args.repeat} alternating runs"
+    )
+    print(
+        f"corpus: {n_files} .py files, {len(truth)} planted references in {len(planted)} files, "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
+    )
     print(f"{'tool':32} {'wall s':>8} {'files/s':>9} {'precision':>10} {'recall':>8}")
     for name, wall, p, r in rows:
         print(f"{name:32} {wall:8.2f} {n_files / wall:9.0f} {p:10.3f} {r:8.3f}")
-    print(f"(import-guard also reported {ig900} IG900 files: not Python for this interpreter nor LibCST)")
-    for label, items in (("false positives", ig_found - truth), ("false negatives", truth - ig_found)):
+    print(
+        f"(import-guard also reported {ig900} IG900 files: not Python for this interpreter nor LibCST)"
+    )
+    for label, items in (
+        ("false positives", ig_found - truth),
+        ("false negatives", truth - ig_found),
+    ):
         for rel, line in sorted(items)[:5]:
             text = (WORK / rel).read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
             print(f"  import-guard {label}: {rel}:{line}: {text.strip()[:100]}")
     if not args.no_libcst:
         cst_wall, cst_files = libcst_roundtrip_time(src)
-        print(f"\nLibCST parse of the {cst_files} pre-filtered files alone: {cst_wall:.2f} s (serial)")
+        print(
+            f"\nLibCST parse of the {cst_files} pre-filtered files alone: {cst_wall:.2f} s (serial)"
+        )
     fix_wall, share, ig002_left, ruff_left = run_fix(src, planted)
-    print(f"\nimport-guard fix: {fix_wall:.2f} s; planted files that parse with no IG001 left: {share:.1%}; "
-          f"removed names kept on purpose (IG002): {ig002_left}; ruff TID251 hits after fix: {ruff_left}")
+    print(
+        f"\nimport-guard fix: {fix_wall:.2f} s; planted files that parse with no IG001 left: {share:.1%}; "
+        f"removed names kept on purpose (IG002): {ig002_left}; ruff TID251 hits after fix: {ruff_left}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ WEB_DIR = Path(__file__).parent / "web"
 PAGE_CSP = "default-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'"
 
 
-def create_app(settings: Settings | None = None, *, registry: AgentRegistry | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, registry: AgentRegistry | None = None
+) -> FastAPI:
     """Build the app; services start with the ASGI lifespan and stop with it.
 
     ``registry`` replaces the built-in agents (tests use it to run scripted agents).

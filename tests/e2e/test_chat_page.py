@@ -18,8 +18,13 @@ pytestmark = pytest.mark.e2e
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -48,9 +53,15 @@ class TestChatPage(BaseE2ETest):
             page.wait_for_selector("#status:text('online')")
             page.click("#send")
             page.wait_for_selector("#events li.agent_completed", timeout=60_000)
-            classes = page.eval_on_selector_all("#events li", "items => items.map(i => i.className)")
+            classes = page.eval_on_selector_all(
+                "#events li", "items => items.map(i => i.className)"
+            )
             assert classes == [
-                "agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"
+                "agent_started",
+                "agent_thinking",
+                "tool_executing",
+                "tool_completed",
+                "agent_completed",
             ]
             assert "savings opportunities" in page.inner_text("#events li.agent_completed")
         finally:

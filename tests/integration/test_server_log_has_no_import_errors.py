@@ -29,6 +29,8 @@ async def test_server_log_has_no_import_errors(local_server: ServerProcess) -> N
     assert events[-1]["type"] == "agent_completed"
     assert local_server.is_running()
     log = local_server.log_text()
-    assert "startup complete" in log.lower(), f"server log does not show a started app:\n{log[-2000:]}"
+    assert "startup complete" in log.lower(), (
+        f"server log does not show a started app:\n{log[-2000:]}"
+    )
     problems = [line for line in log.splitlines() if IMPORT_PROBLEMS.search(line)]
     assert not problems, "server log holds import errors:\n" + "\n".join(problems)

@@ -25,16 +25,20 @@ class TestGoldenPathWebSocketFlow(BaseE2ETest):
         email = unique_email("golden")
         async with self.http_client() as http:
             registered = await http.post(
-                "/api/auth/register", json={"email": email, "password": TEST_PASSWORD, "subscription": "early"}
+                "/api/auth/register",
+                json={"email": email, "password": TEST_PASSWORD, "subscription": "early"},
             )
             assert registered.status_code == 201, registered.text
             body = registered.json()
             assert body["email"] == email and body["subscription"] == "early" and body["token"]
             again = await http.post(
-                "/api/auth/register", json={"email": email, "password": TEST_PASSWORD, "subscription": "early"}
+                "/api/auth/register",
+                json={"email": email, "password": TEST_PASSWORD, "subscription": "early"},
             )
             assert again.status_code == 409
-            login = await http.post("/api/auth/login", json={"email": email, "password": TEST_PASSWORD})
+            login = await http.post(
+                "/api/auth/login", json={"email": email, "password": TEST_PASSWORD}
+            )
             assert login.status_code == 200, login.text
             token, user_id = login.json()["token"], login.json()["user_id"]
             assert user_id == body["user_id"]
@@ -75,7 +79,9 @@ class TestGoldenPathWebSocketFlow(BaseE2ETest):
             await client.send_text("this is not json")
             error = await client.receive_until("error", timeout=30)
             assert error["data"]["code"] == "invalid_json"
-            await client.send_json({"type": "agent_request", "agent": "no_such_agent", "message": "hi"})
+            await client.send_json(
+                {"type": "agent_request", "agent": "no_such_agent", "message": "hi"}
+            )
             unknown = await client.receive_until("error", timeout=30)
             assert unknown["data"]["code"] == "unknown_agent"
             assert "triage_agent" in unknown["data"]["message"]
@@ -85,7 +91,9 @@ class TestGoldenPathWebSocketFlow(BaseE2ETest):
 
     async def test_browser_style_subprotocol_auth_runs_the_golden_path(self) -> None:
         user = await self.create_test_user()
-        client = WebSocketTestClient(self.ws_url, None, subprotocols=["netra.v1", f"bearer.{user.token}"])
+        client = WebSocketTestClient(
+            self.ws_url, None, subprotocols=["netra.v1", f"bearer.{user.token}"]
+        )
         async with client:
             assert client.subprotocol == "netra.v1"
             await client.request_agent("triage_agent", "hello from a browser")

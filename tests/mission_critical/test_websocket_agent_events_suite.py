@@ -57,7 +57,9 @@ class TestWebSocketAgentEvents(BaseE2ETest):
         assert isinstance(completed["duration_ms"], int | float) and completed["duration_ms"] >= 0
         assert all(isinstance(e["data"]["text"], str) for e in by_type(events, "agent_thinking"))
         for done in by_type(events, "tool_completed"):
-            assert {"agent", "tool", "call_id", "arguments", "result", "duration_ms"} <= set(done["data"])
+            assert {"agent", "tool", "call_id", "arguments", "result", "duration_ms"} <= set(
+                done["data"]
+            )
 
     async def test_seq_keeps_growing_across_runs_of_one_user(self) -> None:
         user = await self.create_test_user()
@@ -89,7 +91,10 @@ class TestWebSocketAgentEvents(BaseE2ETest):
     async def test_bad_context_ends_the_run_with_agent_failed(self) -> None:
         user = await self.create_test_user()
         events = await self.run_agent(
-            user, "cost_optimizer", "analyse", context={"monthly_spend": "a lot", "primary_services": ["EC2"]}
+            user,
+            "cost_optimizer",
+            "analyse",
+            context={"monthly_spend": "a lot", "primary_services": ["EC2"]},
         )
         assert_run_contract(events, completed=False)
         assert events[-1]["type"] == "agent_failed"

@@ -15,7 +15,12 @@ def test_bad_settings_exit_2_naming_each_variable(tmp_path: object) -> None:
     env = {**os.environ, "NETRA_PORT": "99999", "NETRA_WS_MAX_MESSAGE_BYTES": "lots"}
     result = subprocess.run(
         [sys.executable, "-m", "netra_backend.cli", "serve"],
-        check=False, capture_output=True, text=True, env=env, timeout=60, cwd=str(tmp_path),
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=str(tmp_path),
     )
     assert result.returncode == 2
     assert "NETRA_PORT:" in result.stderr

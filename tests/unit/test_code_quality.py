@@ -27,6 +27,11 @@ def test_ruff_finds_nothing() -> None:
 
 def test_mypy_strict_is_clean_on_the_packages(tmp_path: Path) -> None:
     result = _run(
-        str(BIN / "mypy"), "--cache-dir", str(tmp_path), "netra_backend", "import_guard", "test_framework"
+        str(BIN / "mypy"),
+        "--cache-dir",
+        str(tmp_path),
+        "netra_backend",
+        "import_guard",
+        "test_framework",
     )
     assert result.returncode == 0, result.stdout + result.stderr

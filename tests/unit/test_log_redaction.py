@@ -28,6 +28,14 @@ def test_redact_removes_the_token_and_keeps_the_rest(line: str) -> None:
 
 
 def test_filter_rewrites_formatted_records() -> None:
-    record = logging.LogRecord("uvicorn.error", logging.DEBUG, __file__, 1, "< %s", (f"authorization: Bearer {TOKEN}",), None)
+    record = logging.LogRecord(
+        "uvicorn.error",
+        logging.DEBUG,
+        __file__,
+        1,
+        "< %s",
+        (f"authorization: Bearer {TOKEN}",),
+        None,
+    )
     assert RedactCredentials().filter(record) is True
     assert TOKEN not in record.getMessage()

@@ -30,7 +30,9 @@ Publish = Callable[[str, str, Mapping[str, Any], str], Awaitable[Any]]
 class RunRecorder(Protocol):
     """Where runs are recorded (``RunStore`` in production)."""
 
-    async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None: ...
+    async def create(
+        self, run_id: str, user_id: str, agent: str, request: dict[str, Any]
+    ) -> None: ...
 
     async def finish(
         self,
@@ -71,7 +73,9 @@ class _Run:
         self._calls += 1
         call_id = f"{self.run_id[:8]}-{self._calls}"
         args = _json_safe(dict(arguments))
-        await self.emit(EventType.TOOL_EXECUTING, {"tool": tool.name, "call_id": call_id, "arguments": args})
+        await self.emit(
+            EventType.TOOL_EXECUTING, {"tool": tool.name, "call_id": call_id, "arguments": args}
+        )
         started = time.perf_counter()
         completed: dict[str, Any] = {"tool": tool.name, "call_id": call_id, "arguments": args}
         try:
@@ -200,10 +204,20 @@ class AgentRuntime:
     async def _execute(self, request: AgentRequest) -> None:
         run = _Run(request, self._publish, self.tool_timeout_seconds)
         started = time.perf_counter()
-        await self._record("create", request.run_id, request.user_id, request.agent,
-                           {"message": request.message, "context": _json_safe(dict(request.context)),
-                            "request_id": request.request_id})
-        await run.emit(EventType.AGENT_STARTED, {"request_id": request.request_id, "message": request.message})
+        await self._record(
+            "create",
+            request.run_id,
+            request.user_id,
+            request.agent,
+            {
+                "message": request.message,
+                "context": _json_safe(dict(request.context)),
+                "request_id": request.request_id,
+            },
+        )
+        await run.emit(
+            EventType.AGENT_STARTED, {"request_id": request.request_id, "message": request.message}
+        )
         agent = self.registry.get(request.agent)
         assert agent is not None  # checked in start(); registries only grow
         error: AgentError | None = None

@@ -87,7 +87,9 @@ class RunStore:
         error = {"code": "interrupted", "message": "the server stopped before the run finished"}
         async with self._db.session("settle interrupted runs") as session:
             outcome = await session.execute(
-                update(Run).where(condition).values(status="failed", error=error, finished_at=utcnow())
+                update(Run)
+                .where(condition)
+                .values(status="failed", error=error, finished_at=utcnow())
             )
         return int(getattr(outcome, "rowcount", 0))
 

@@ -38,7 +38,9 @@ CRITICAL_EVENTS: tuple[EventType, ...] = (
     EventType.AGENT_COMPLETED,
 )
 TERMINAL_EVENTS: frozenset[str] = frozenset({EventType.AGENT_COMPLETED, EventType.AGENT_FAILED})
-ENVELOPE_KEYS: frozenset[str] = frozenset({"type", "data", "run_id", "seq", "event_id", "timestamp"})
+ENVELOPE_KEYS: frozenset[str] = frozenset(
+    {"type", "data", "run_id", "seq", "event_id", "timestamp"}
+)
 
 
 class EventSequence:
@@ -64,9 +66,7 @@ class EventSequence:
         return self._last
 
 
-def build_envelope(
-    event_type: str, data: Mapping[str, Any], *, run_id: str, seq: int
-) -> Envelope:
+def build_envelope(event_type: str, data: Mapping[str, Any], *, run_id: str, seq: int) -> Envelope:
     """Make one event envelope; ``data`` is copied so later changes to it don't leak in."""
     return {
         "type": str(event_type),

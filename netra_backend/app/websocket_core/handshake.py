@@ -36,14 +36,22 @@ def credentials_from_handshake(
     subprotocol = SUBPROTOCOL if SUBPROTOCOL in subprotocols else None
     if authorization:
         try:
-            return Credentials(bearer_token_from_header(authorization), subprotocol), None, subprotocol
+            return (
+                Credentials(bearer_token_from_header(authorization), subprotocol),
+                None,
+                subprotocol,
+            )
         except TokenError as exc:
             return None, exc, subprotocol
     for offered in subprotocols:
         if offered.startswith(BEARER_SUBPROTOCOL_PREFIX):
             if subprotocol is None:
-                return None, TokenError(f"offer the {SUBPROTOCOL!r} subprotocol with the token"), None
-            token = offered[len(BEARER_SUBPROTOCOL_PREFIX):]
+                return (
+                    None,
+                    TokenError(f"offer the {SUBPROTOCOL!r} subprotocol with the token"),
+                    None,
+                )
+            token = offered[len(BEARER_SUBPROTOCOL_PREFIX) :]
             if token:
                 return Credentials(token, subprotocol), None, subprotocol
     return None, TokenError("missing token: send 'Authorization: Bearer <token>'"), subprotocol

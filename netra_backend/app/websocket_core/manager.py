@@ -85,7 +85,9 @@ class UnifiedWebSocketManager:
             try:
                 await websocket.send_text(text)
             except Exception:  # noqa: BLE001 - whatever the failure, this connection is gone for us
-                logger.info("dropping connection %s of user %s: send failed", client_id, self.user_id)
+                logger.info(
+                    "dropping connection %s of user %s: send failed", client_id, self.user_id
+                )
                 self._connections.pop(client_id, None)
             else:
                 delivered += 1

@@ -54,7 +54,8 @@ def parse_client_frame(text: str, *, max_message_chars: int) -> ClientFrame:
     for name, value in payload.items():
         if _too_deep(value, MAX_CONTEXT_DEPTH):
             raise ProtocolError(
-                "invalid_message", f"field {name!r} is nested deeper than {MAX_CONTEXT_DEPTH} levels"
+                "invalid_message",
+                f"field {name!r} is nested deeper than {MAX_CONTEXT_DEPTH} levels",
             )
     if "\\u" in text:  # valid UTF-8 text can only carry a lone surrogate as a \uXXXX escape
         _reject_surrogates(payload)

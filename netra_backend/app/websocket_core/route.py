@@ -94,7 +94,9 @@ async def _receive_loop(
     expires_at: float,
 ) -> None:
     settings = services.settings
-    bucket = TokenBucket(settings.ws_rate_limit_per_second, settings.ws_rate_limit_burst, time.monotonic())
+    bucket = TokenBucket(
+        settings.ws_rate_limit_per_second, settings.ws_rate_limit_burst, time.monotonic()
+    )
     while not sender.closed:
         try:
             # The token's identity holds only until it expires; then the client must
@@ -109,7 +111,9 @@ async def _receive_loop(
         if message["type"] == "websocket.disconnect":
             return
         text: str | None = message.get("text")
-        raw_size = len(text.encode("utf-8")) if text is not None else len(message.get("bytes") or b"")
+        raw_size = (
+            len(text.encode("utf-8")) if text is not None else len(message.get("bytes") or b"")
+        )
         if raw_size > settings.ws_max_message_bytes:
             await websocket.close(
                 CLOSE_TOO_BIG, f"frame of {raw_size} bytes exceeds {settings.ws_max_message_bytes}"
@@ -119,12 +123,16 @@ async def _receive_loop(
             await _send_error(sender, ProtocolError("rate_limited", "too many frames; slow down"))
             continue
         if text is None:
-            await _send_error(sender, ProtocolError("binary_not_supported", "send JSON text frames"))
+            await _send_error(
+                sender, ProtocolError("binary_not_supported", "send JSON text frames")
+            )
             continue
         await _handle_text(text, context, sender, services)
 
 
-async def _handle_text(text: str, context: UserWebSocketContext, sender: QueuedSender, services: Any) -> None:
+async def _handle_text(
+    text: str, context: UserWebSocketContext, sender: QueuedSender, services: Any
+) -> None:
     try:
         frame = parse_client_frame(text, max_message_chars=services.settings.max_message_chars)
         if isinstance(frame, PingFrame):
@@ -141,5 +149,7 @@ async def _handle_text(text: str, context: UserWebSocketContext, sender: QueuedS
         await _send_error(sender, exc, request_id_of(text))
 
 
-async def _send_error(sender: QueuedSender, exc: ProtocolError, request_id: str | None = None) -> None:
+async def _send_error(
+    sender: QueuedSender, exc: ProtocolError, request_id: str | None = None
+) -> None:
     await sender.send_text(encode(error_frame(exc.code, exc.message, request_id=request_id)))

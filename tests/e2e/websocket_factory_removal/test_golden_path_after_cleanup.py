@@ -46,7 +46,9 @@ class TestGoldenPathAfterCleanup(BaseE2ETest):
 
     async def test_three_users_at_once_each_get_their_own_triage_run(self) -> None:
         users = await asyncio.gather(*(self.create_test_user() for _ in range(3)))
-        messages = [f"Question {n} from {user.email}: why is my bill high?" for n, user in enumerate(users)]
+        messages = [
+            f"Question {n} from {user.email}: why is my bill high?" for n, user in enumerate(users)
+        ]
         request_ids = [f"req-{uuid.uuid4().hex[:8]}" for _ in users]
         runs = await asyncio.gather(
             *(

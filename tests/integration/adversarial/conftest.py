@@ -21,7 +21,10 @@ def hostile_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer]
 
 @pytest.fixture(
     scope="module",
-    params=[pytest.param(FRAME_LIMIT, id="uvicorn-and-setting"), pytest.param(None, id="setting-only")],
+    params=[
+        pytest.param(FRAME_LIMIT, id="uvicorn-and-setting"),
+        pytest.param(None, id="setting-only"),
+    ],
 )
 def small_frame_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer]:
     """``NETRA_WS_MAX_MESSAGE_BYTES=4096``; uvicorn's own limit the same (as ``netra serve``) or not."""

@@ -34,14 +34,19 @@ async def test_concurrent_registration_of_case_variants(hostile_server: GoldenPa
     async with httpx.AsyncClient(base_url=hostile_server.base_url, timeout=60.0) as client:
         responses = await asyncio.gather(
             *(
-                client.post("/api/auth/register", json={"email": e, "password": PASSWORD, "subscription": "free"})
+                client.post(
+                    "/api/auth/register",
+                    json={"email": e, "password": PASSWORD, "subscription": "free"},
+                )
                 for e in variants
             )
         )
         statuses = collections.Counter(r.status_code for r in responses)
         assert statuses == {201: 1, 409: 11}, [r.text for r in responses]
         assert all(PASSWORD not in r.text for r in responses)
-        login = await client.post("/api/auth/login", json={"email": f"  rAcE{tag}@EXAMPLE.com ", "password": PASSWORD})
+        login = await client.post(
+            "/api/auth/login", json={"email": f"  rAcE{tag}@EXAMPLE.com ", "password": PASSWORD}
+        )
         assert login.status_code == 200, login.text
         [created] = [r for r in responses if r.status_code == 201]
         assert login.json()["user_id"] == created.json()["user_id"]
@@ -51,19 +56,29 @@ async def test_concurrent_registration_of_case_variants(hostile_server: GoldenPa
 @pytest.mark.parametrize(
     ("path", "body"),
     [
-        ("/api/auth/register", '{"email":"s1@example.com","password":"abcdefgh\\ud800","subscription":"free"}'),
+        (
+            "/api/auth/register",
+            '{"email":"s1@example.com","password":"abcdefgh\\ud800","subscription":"free"}',
+        ),
         ("/api/auth/login", '{"email":"s1@example.com","password":"abcdefgh\\ud800"}'),
-        ("/api/auth/register", '{"email":"s\\ud800@example.com","password":"abcdefghij","subscription":"free"}'),
+        (
+            "/api/auth/register",
+            '{"email":"s\\ud800@example.com","password":"abcdefghij","subscription":"free"}',
+        ),
         ("/api/auth/login", '{"email":"s\\udfff@example.com","password":"abcdefghij"}'),
         ("/api/auth/register", '{"email":"a@example.com","password":' + "1" * 5000 + "}"),
         ("/api/auth/register", '{"email":"a@example.com","password":NaN,"subscription":"free"}'),
         ("/api/auth/register", "[" * 5000 + "]" * 5000),
     ],
 )
-async def test_odd_bodies_get_json_4xx(hostile_server: GoldenPathServer, path: str, body: str) -> None:
+async def test_odd_bodies_get_json_4xx(
+    hostile_server: GoldenPathServer, path: str, body: str
+) -> None:
     """Lone surrogates, huge numbers and deep arrays: a JSON 4xx, never a 500 or plain text."""
     async with httpx.AsyncClient(base_url=hostile_server.base_url, timeout=30.0) as client:
-        response = await client.post(path, content=body, headers={"content-type": "application/json"})
+        response = await client.post(
+            path, content=body, headers={"content-type": "application/json"}
+        )
     assert 400 <= response.status_code < 500, response.text
     assert set(response.json()["error"]) >= {"code", "message"}
 
@@ -82,8 +97,12 @@ BODIES = st.one_of(
         {},
         optional={
             "email": st.one_of(st.emails(), BODY_VALUES),
-            "password": st.one_of(st.just(PASSWORD), st.text(min_size=8, max_size=300), BODY_VALUES),
-            "subscription": st.one_of(st.sampled_from(["free", "early", "mid", "enterprise", "FREE", " "]), BODY_VALUES),
+            "password": st.one_of(
+                st.just(PASSWORD), st.text(min_size=8, max_size=300), BODY_VALUES
+            ),
+            "subscription": st.one_of(
+                st.sampled_from(["free", "early", "mid", "enterprise", "FREE", " "]), BODY_VALUES
+            ),
             "user_id": BODY_VALUES,
         },
     ),
@@ -98,7 +117,9 @@ def fuzz_server() -> Iterator[GoldenPathServer]:
         yield server
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(path=st.sampled_from(["/api/auth/register", "/api/auth/login"]), body=BODIES)
 def test_fuzzed_auth_bodies(fuzz_server: GoldenPathServer, path: str, body: object) -> None:
     """Any JSON body: a documented status, a JSON error shape, and no password echoed back."""
@@ -127,12 +148,15 @@ async def test_database_error_logs_no_password_hash(caplog: pytest.LogCaptureFix
         with caplog.at_level(logging.INFO):
             async with httpx.AsyncClient(base_url=server.base_url, timeout=30.0) as client:
                 response = await client.post(
-                    "/api/auth/register", json={"email": email, "password": PASSWORD, "subscription": "free"}
+                    "/api/auth/register",
+                    json={"email": email, "password": PASSWORD, "subscription": "free"},
                 )
     assert response.status_code == 503, response.text
     assert PASSWORD not in response.text and "users" not in response.text
     logged = "\n".join(
-        record.getMessage() + "\n" + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
+        record.getMessage()
+        + "\n"
+        + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
         for record in caplog.records
     )
     assert "register a user" in logged, "the failure should be logged"

@@ -54,22 +54,47 @@ async def _error_for(client: WebSocketTestClient, text: str) -> dict[str, object
 def _request(message_json: str, context_json: str = "{}", extra: str = "") -> str:
     return (
         '{"type":"agent_request","agent":"triage_agent","message":'
-        f"{message_json},\"context\":{context_json}{extra}}}"
+        f'{message_json},"context":{context_json}{extra}}}'
     )
 
 
 @pytest.mark.parametrize(
     ("label", "text", "code", "names"),
     [
-        ("lone surrogate in message", _request('"cost \\ud800 here"'), "invalid_message", "surrogate"),
-        ("lone low surrogate in context key", _request('"m"', '{"\\udc00":1}'), "invalid_message", "surrogate"),
+        (
+            "lone surrogate in message",
+            _request('"cost \\ud800 here"'),
+            "invalid_message",
+            "surrogate",
+        ),
+        (
+            "lone low surrogate in context key",
+            _request('"m"', '{"\\udc00":1}'),
+            "invalid_message",
+            "surrogate",
+        ),
         ("5000-digit integer", '{"type":"ping","n":' + "9" * 5000 + "}", "invalid_json", "digits"),
         ("NaN in context", _request('"m"', '{"monthly_spend":NaN}'), "invalid_json", "NaN"),
         ("-Infinity in context", _request('"m"', '{"x":-Infinity}'), "invalid_json", "Infinity"),
         ("1e400 overflows to inf", _request('"m"', '{"x":1e400}'), "invalid_json", "1e400"),
-        ("context 900 levels deep", _request('"m"', '{"a":' * 900 + "1" + "}" * 900), "invalid_message", "context"),
-        ("context 33 levels deep", _request('"m"', '{"a":' * 33 + "1" + "}" * 33), "invalid_message", "context"),
-        ("unknown field 500 levels deep", '{"type":"ping","junk":' + "[" * 500 + "]" * 500 + "}", "invalid_message", "junk"),
+        (
+            "context 900 levels deep",
+            _request('"m"', '{"a":' * 900 + "1" + "}" * 900),
+            "invalid_message",
+            "context",
+        ),
+        (
+            "context 33 levels deep",
+            _request('"m"', '{"a":' * 33 + "1" + "}" * 33),
+            "invalid_message",
+            "context",
+        ),
+        (
+            "unknown field 500 levels deep",
+            '{"type":"ping","junk":' + "[" * 500 + "]" * 500 + "}",
+            "invalid_message",
+            "junk",
+        ),
     ],
 )
 async def test_bad_frame_gets_error_and_socket_survives(
@@ -121,7 +146,9 @@ async def test_context_32_levels_deep_runs_and_lists(hostile_server: GoldenPathS
     ],
     ids=["nul", "emoji-rtl", "astral"],
 )
-async def test_unusual_unicode_runs_round_trip(hostile_server: GoldenPathServer, message: str) -> None:
+async def test_unusual_unicode_runs_round_trip(
+    hostile_server: GoldenPathServer, message: str
+) -> None:
     """Valid Unicode, however odd, runs to completion and comes back intact from /api/runs."""
     user = await hostile_server.create_user()
     async with hostile_server.websocket(user.token) as client:

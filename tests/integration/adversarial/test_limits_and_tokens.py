@@ -61,10 +61,14 @@ async def test_compressed_zip_bomb_closes_1009(small_frame_server: GoldenPathSer
         assert await _close_code(connection) == 1009
 
 
-async def test_fragmented_message_over_limit_closes_1009(small_frame_server: GoldenPathServer) -> None:
+async def test_fragmented_message_over_limit_closes_1009(
+    small_frame_server: GoldenPathServer,
+) -> None:
     """Fragments of 512 bytes, 5 KiB in total: the message size is what counts, not a frame's."""
     user = await small_frame_server.create_user()
-    async with websockets.connect(small_frame_server.ws_url, additional_headers=user.auth_headers) as connection:
+    async with websockets.connect(
+        small_frame_server.ws_url, additional_headers=user.auth_headers
+    ) as connection:
         try:
             await connection.send(_fragments(FRAME_LIMIT // 512 + 2))
         except websockets.ConnectionClosed:
@@ -72,20 +76,28 @@ async def test_fragmented_message_over_limit_closes_1009(small_frame_server: Gol
         assert await _close_code(connection) == 1009
 
 
-async def test_fragmented_message_under_limit_is_answered(small_frame_server: GoldenPathServer) -> None:
+async def test_fragmented_message_under_limit_is_answered(
+    small_frame_server: GoldenPathServer,
+) -> None:
     """Fragmentation itself is fine: a fragmented ping under the limit gets its pong."""
     user = await small_frame_server.create_user()
-    async with websockets.connect(small_frame_server.ws_url, additional_headers=user.auth_headers) as connection:
+    async with websockets.connect(
+        small_frame_server.ws_url, additional_headers=user.auth_headers
+    ) as connection:
         await connection.send(_fragments((FRAME_LIMIT - 100) // 512))
         assert json.loads(await asyncio.wait_for(connection.recv(), TIMEOUT)) == {"type": "pong"}
 
 
-async def test_connection_storm_respects_per_user_limit(small_frame_server: GoldenPathServer) -> None:
+async def test_connection_storm_respects_per_user_limit(
+    small_frame_server: GoldenPathServer,
+) -> None:
     """Ten sockets of one user opened at once: exactly the limit stay open, the rest get 1008."""
     user = await small_frame_server.create_user()
 
     async def attempt() -> ClientConnection | int | None:
-        connection = await websockets.connect(small_frame_server.ws_url, additional_headers=user.auth_headers)
+        connection = await websockets.connect(
+            small_frame_server.ws_url, additional_headers=user.auth_headers
+        )
         try:
             await connection.send('{"type":"ping"}')
             await asyncio.wait_for(connection.recv(), TIMEOUT)
@@ -118,22 +130,32 @@ def _hs256_empty_secret(claims: dict[str, object]) -> str:
 
 
 FORGERIES = {
-    "alg none": lambda s, uid, now: jwt.encode({"sub": uid, "exp": now + 600}, None, algorithm="none"),
+    "alg none": lambda s, uid, now: jwt.encode(
+        {"sub": uid, "exp": now + 600}, None, algorithm="none"
+    ),
     "HS256 empty secret": lambda s, uid, now: _hs256_empty_secret({"sub": uid, "exp": now + 600}),
-    "HS512 real secret": lambda s, uid, now: jwt.encode({"sub": uid, "exp": now + 600}, s.jwt_secret, algorithm="HS512"),
+    "HS512 real secret": lambda s, uid, now: jwt.encode(
+        {"sub": uid, "exp": now + 600}, s.jwt_secret, algorithm="HS512"
+    ),
     "sub int": lambda s, uid, now: s.sign_token({"sub": 12345, "exp": now + 600}),
     "sub list": lambda s, uid, now: s.sign_token({"sub": [uid], "exp": now + 600}),
     "sub empty": lambda s, uid, now: s.sign_token({"sub": "", "exp": now + 600}),
     "sub of no user": lambda s, uid, now: s.sign_token({"sub": "0" * 32, "exp": now + 600}),
     "no exp": lambda s, uid, now: s.sign_token({"sub": uid}),
     "expired": lambda s, uid, now: s.sign_token({"sub": uid, "exp": now - 10}),
-    "nbf in future": lambda s, uid, now: s.sign_token({"sub": uid, "exp": now + 600, "nbf": now + 300}),
-    "foreign secret": lambda s, uid, now: s.sign_token({"sub": uid, "exp": now + 600}, secret="x" * 48),
+    "nbf in future": lambda s, uid, now: s.sign_token(
+        {"sub": uid, "exp": now + 600, "nbf": now + 300}
+    ),
+    "foreign secret": lambda s, uid, now: s.sign_token(
+        {"sub": uid, "exp": now + 600}, secret="x" * 48
+    ),
 }
 
 
 @pytest.mark.parametrize("forgery", sorted(FORGERIES))
-async def test_forged_tokens_refused_on_ws_and_http(hostile_server: GoldenPathServer, forgery: str) -> None:
+async def test_forged_tokens_refused_on_ws_and_http(
+    hostile_server: GoldenPathServer, forgery: str
+) -> None:
     """Every forged or unusable token: close 4401 with a reason, and HTTP 401 in JSON."""
     user = await hostile_server.create_user()
     token = FORGERIES[forgery](hostile_server, user.user_id, int(time.time()))

@@ -43,7 +43,11 @@ def _netra_serve(
     env.update(NETRA_DATA_DIR=str(data_dir), NETRA_LOG_LEVEL=log_level)
     process = subprocess.Popen(
         [sys.executable, str(LAUNCHER), "serve", "--port", str(port)],
-        cwd=data_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=data_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -54,7 +58,9 @@ def _netra_serve(
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"netra serve did not start: {process.communicate()[0][-2000:]}")
+                raise AssertionError(
+                    f"netra serve did not start: {process.communicate()[0][-2000:]}"
+                )
             time.sleep(0.1)
         yield process
     finally:
@@ -74,7 +80,9 @@ async def _start_stalled_run(port: int) -> tuple[str, str]:
     connection = await websockets.connect(
         f"ws://127.0.0.1:{port}/api/ws", additional_headers={"Authorization": f"Bearer {token}"}
     )
-    await connection.send(json.dumps({"type": "agent_request", "agent": "stall", "message": "wait"}))
+    await connection.send(
+        json.dumps({"type": "agent_request", "agent": "stall", "message": "wait"})
+    )
     started = json.loads(await connection.recv())
     assert started["type"] == "agent_started"
     assert json.loads(await connection.recv())["type"] == "agent_thinking"
@@ -111,7 +119,8 @@ async def test_sigint_mid_run_records_failed_and_logs_no_secrets() -> None:
         assert run["run_id"] == run_id
         assert run["status"] == "failed"
         assert run["error"] == {
-            "code": "cancelled", "message": "the run was cancelled (server shutting down)"
+            "code": "cancelled",
+            "message": "the run was cancelled (server shutting down)",
         }
         assert run["finished_at"] is not None
         _assert_no_secrets(data_dir, token, log)
@@ -139,6 +148,7 @@ async def test_sigkill_mid_run_does_not_leave_run_running() -> None:
         assert run["run_id"] == run_id
         assert run["status"] == "failed"
         assert run["error"] == {
-            "code": "interrupted", "message": "the server stopped before the run finished"
+            "code": "interrupted",
+            "message": "the server stopped before the run finished",
         }
         assert run["finished_at"] is not None

@@ -77,7 +77,9 @@ def hog_server(spinner: Spinner) -> Iterator[GoldenPathServer]:
 @pytest.fixture(scope="module")
 def budget_server(spinner: Spinner) -> Iterator[GoldenPathServer]:
     """A 1 s tool budget."""
-    with serving("sqlite", registry=_registry(spinner), tool_timeout_seconds=TOOL_TIMEOUT) as server:
+    with serving(
+        "sqlite", registry=_registry(spinner), tool_timeout_seconds=TOOL_TIMEOUT
+    ) as server:
         yield server
 
 
@@ -86,9 +88,10 @@ async def test_cpu_bound_tool_leaves_other_users_served_first(
 ) -> None:
     spinner.release.clear()
     hogger, other = await hog_server.create_user(), await hog_server.create_user()
-    async with hog_server.websocket(hogger.token) as hog_client, hog_server.websocket(
-        other.token
-    ) as other_client:
+    async with (
+        hog_server.websocket(hogger.token) as hog_client,
+        hog_server.websocket(other.token) as other_client,
+    ):
         try:
             await hog_client.request_agent("hog", "spin")
             hog_events = [await next_frame(hog_client)]

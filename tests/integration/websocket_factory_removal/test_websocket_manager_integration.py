@@ -102,7 +102,10 @@ class TestWebSocketManagerIntegration(BaseIntegrationTest):
         await asyncio.gather(
             *(
                 c.websocket_manager.emit_event(
-                    event_type="agent_thinking", data={"text": c.user_id}, user_id=c.user_id, run_id=f"run-{c.user_id}"
+                    event_type="agent_thinking",
+                    data={"text": c.user_id},
+                    user_id=c.user_id,
+                    run_id=f"run-{c.user_id}",
                 )
                 for c in contexts
             )
@@ -127,7 +130,10 @@ class TestWebSocketManagerIntegration(BaseIntegrationTest):
         assert socket.frames == [], "registering a connection must send nothing"
         for event_type in CRITICAL_EVENTS:
             await manager.emit_event(
-                event_type=event_type, data={"agent": "triage_agent"}, user_id=user.user_id, run_id="run-1"
+                event_type=event_type,
+                data={"agent": "triage_agent"},
+                user_id=user.user_id,
+                run_id="run-1",
             )
         assert len(socket.frames) == 5
         events = socket.events
@@ -146,7 +152,9 @@ class TestWebSocketManagerIntegration(BaseIntegrationTest):
         services = real_services_all_backends
         user = await services.create_user(subscription="early")
         async with services.websocket(user.token) as client:
-            await client.request_agent("triage_agent", "Why did my AWS bill go up?", request_id="req-int-1")
+            await client.request_agent(
+                "triage_agent", "Why did my AWS bill go up?", request_id="req-int-1"
+            )
             events = await client.receive_run(timeout=60)
         self.assert_run_contract(events)
         assert events[0]["data"]["request_id"] == "req-int-1"

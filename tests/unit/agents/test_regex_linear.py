@@ -69,12 +69,18 @@ amounts = st.builds(
 )
 
 
-@given(amounts, st.sampled_from(["$", "€", "£", "$ "]), st.sampled_from(["", ",", ".", "/month", "!"]))
+@given(
+    amounts, st.sampled_from(["$", "€", "£", "$ "]), st.sampled_from(["", ",", ".", "/month", "!"])
+)
 def test_money_with_a_currency_sign_is_one_amount(amount: str, sign: str, after: str) -> None:
     assert _money_tokens(f"we pay {sign}{amount}{after} for ec2") == 1
 
 
-@given(amounts, st.sampled_from(["usd", " usd", " dollars", "eur", " euros"]), st.sampled_from(["", ",", "."]))
+@given(
+    amounts,
+    st.sampled_from(["usd", " usd", " dollars", "eur", " euros"]),
+    st.sampled_from(["", ",", "."]),
+)
 def test_money_with_a_currency_word_is_one_amount(amount: str, unit: str, after: str) -> None:
     assert _money_tokens(f"about {amount}{unit}{after} a month") == 1
 

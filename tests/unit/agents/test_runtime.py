@@ -27,7 +27,9 @@ class Recorder:
         self.records: dict[str, dict[str, Any]] = {}
         self.fail = fail
 
-    async def publish(self, user_id: str, event_type: str, data: Mapping[str, Any], run_id: str) -> None:
+    async def publish(
+        self, user_id: str, event_type: str, data: Mapping[str, Any], run_id: str
+    ) -> None:
         self.events.append((user_id, str(event_type), dict(data), run_id))
 
     async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None:
@@ -63,7 +65,11 @@ async def test_successful_run_emits_the_five_events_in_order() -> None:
     runtime = runtime_with(FunctionAgent("good", good), recorder=recorder)
     run_id = await run_once(runtime, "good", request_id="r-1")
     assert recorder.types(run_id) == [
-        "agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_completed"
+        "agent_started",
+        "agent_thinking",
+        "tool_executing",
+        "tool_completed",
+        "agent_completed",
     ]
     completed = recorder.events[-1][2]
     assert completed["result"] == {"answer": "hello"} and completed["request_id"] == "r-1"
@@ -78,7 +84,9 @@ async def test_agent_that_never_thinks_still_gets_one_thinking_event() -> None:
         return {"ok": True}
 
     recorder = Recorder()
-    run_id = await run_once(runtime_with(FunctionAgent("silent", silent), recorder=recorder), "silent")
+    run_id = await run_once(
+        runtime_with(FunctionAgent("silent", silent), recorder=recorder), "silent"
+    )
     assert recorder.types(run_id) == ["agent_started", "agent_thinking", "agent_completed"]
 
 
@@ -115,7 +123,11 @@ async def test_failing_tool_still_completes_its_pair_then_fails_the_run() -> Non
     recorder = Recorder()
     run_id = await run_once(runtime_with(FunctionAgent("t", uses_bad_tool), recorder=recorder), "t")
     assert recorder.types(run_id) == [
-        "agent_started", "agent_thinking", "tool_executing", "tool_completed", "agent_failed"
+        "agent_started",
+        "agent_thinking",
+        "tool_executing",
+        "tool_completed",
+        "agent_failed",
     ]
     assert recorder.events[3][2]["error"]["code"] == "agent_error"
 
@@ -203,7 +215,9 @@ async def test_events_of_a_run_all_go_to_the_requesting_user() -> None:
 async def test_terminal_event_arrives_after_the_slot_is_free_and_the_run_recorded() -> None:
     recorder = Recorder()
     seen: list[tuple[int, str]] = []
-    runtime = runtime_with(FunctionAgent("good", good), recorder=recorder, max_concurrent_per_user=1)
+    runtime = runtime_with(
+        FunctionAgent("good", good), recorder=recorder, max_concurrent_per_user=1
+    )
 
     async def publish(user_id: str, event_type: str, data: Mapping[str, Any], run_id: str) -> None:
         if event_type in TERMINAL_EVENTS:
@@ -220,7 +234,9 @@ async def test_shutdown_never_cancels_the_runtimes_own_bookkeeping() -> None:
     gate = asyncio.Event()
 
     class SlowRecorder(Recorder):
-        async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None:
+        async def create(
+            self, run_id: str, user_id: str, agent: str, request: dict[str, Any]
+        ) -> None:
             await gate.wait()  # a database write still in flight when shutdown begins
             await super().create(run_id, user_id, agent, request)
 

@@ -41,7 +41,13 @@ def test_a_whole_run_passes() -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("seq", "1"), ("seq", True), ("data", []), ("timestamp", "2024-05-01T12:00:00+02:00"), ("run_id", "")],
+    [
+        ("seq", "1"),
+        ("seq", True),
+        ("data", []),
+        ("timestamp", "2024-05-01T12:00:00+02:00"),
+        ("run_id", ""),
+    ],
 )
 def test_bad_envelope_fields_fail(field: str, value: Any) -> None:
     event = envelope("agent_started", 1)
@@ -77,7 +83,15 @@ def broken(kind: str) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    "kind", ["gap in seq", "no terminal", "started not first", "unpaired tool", "mixed runs", "two terminals"]
+    "kind",
+    [
+        "gap in seq",
+        "no terminal",
+        "started not first",
+        "unpaired tool",
+        "mixed runs",
+        "two terminals",
+    ],
 )
 def test_broken_runs_fail(kind: str) -> None:
     with pytest.raises(AssertionError):

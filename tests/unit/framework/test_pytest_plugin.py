@@ -14,7 +14,9 @@ pytestmark = pytest.mark.unit
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
-def run_child(tmp_path: Path, *args: str, base_url: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_child(
+    tmp_path: Path, *args: str, base_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    staging_gcp: deployed only\n")
     (tmp_path / "test_sample.py").write_text(
         "import pytest\n\n"
@@ -27,7 +29,16 @@ def run_child(tmp_path: Path, *args: str, base_url: str | None = None) -> subpro
     if base_url is not None:
         env["NETRA_BASE_URL"] = base_url
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "test_framework.pytest_plugin", "-rs", *args, str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "test_framework.pytest_plugin",
+            "-rs",
+            *args,
+            str(tmp_path),
+        ],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -24,7 +24,9 @@ def runner() -> ModuleType:
     return module
 
 
-def test_fast_mode_runs_unit_only_and_stops_at_first_failure(runner: ModuleType, tmp_path: Path) -> None:
+def test_fast_mode_runs_unit_only_and_stops_at_first_failure(
+    runner: ModuleType, tmp_path: Path
+) -> None:
     args = runner.parse_args(["--execution-mode", "fast"])
     categories = runner.chosen_categories(args)
     assert categories == ["unit"]
@@ -81,7 +83,13 @@ def test_junit_counts_are_split_by_category(runner: ModuleType, tmp_path: Path) 
     assert (integration.count, integration.passed) == (0, 0)
     assert (e2e.count, e2e.passed, e2e.failed, e2e.skipped) == (2, 0, 1, 1)
     table = runner.format_table(results)
-    assert "integration" in table and table.splitlines()[-1].split()[:5] == ["total", "4", "1", "2", "1"]
+    assert "integration" in table and table.splitlines()[-1].split()[:5] == [
+        "total",
+        "4",
+        "1",
+        "2",
+        "1",
+    ]
 
 
 def test_summary_pattern_matches_pytest_final_lines(runner: ModuleType) -> None:

@@ -34,7 +34,9 @@ TreeBuilder = Callable[[Mapping[str, "str | bytes"]], Path]
 
 def _expected(source: str) -> list[tuple[int, str]]:
     return sorted(
-        (n, m.group(1)) for n, line in enumerate(source.splitlines(), 1) for m in _MARK.finditer(line)
+        (n, m.group(1))
+        for n, line in enumerate(source.splitlines(), 1)
+        for m in _MARK.finditer(line)
     )
 
 

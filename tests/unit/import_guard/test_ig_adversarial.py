@@ -65,7 +65,9 @@ def _fix(tmp_path: Path, config: str, source: str, rel: str = "m.py") -> tuple[s
         ('tool = "x"\n', "tool"),
     ],
 )
-def test_a_tool_key_that_is_not_a_table_is_a_config_error(tmp_path: Path, toml: str, key: str) -> None:
+def test_a_tool_key_that_is_not_a_table_is_a_config_error(
+    tmp_path: Path, toml: str, key: str
+) -> None:
     path = tmp_path / "pyproject.toml"
     path.write_text(toml)
     with pytest.raises(ConfigError) as exc:
@@ -87,12 +89,23 @@ def test_a_toml_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     ("entry", "key"),
     [
         ('replacement = "class.home"', 'tool.import_guard.removed."a.one".replacement'),
-        ('replacement = "z.home"\nnames = { import = { to = "z.x" } }', 'tool.import_guard.removed."a.one".names.import'),
-        ('replacement = "z.home"\nnames = { N = { to = "z.x:def" } }', 'tool.import_guard.removed."a.one".names.N.to'),
-        ('replacement = "z.home"\nnames = { N = { to = "z.pass" } }', 'tool.import_guard.removed."a.one".names.N.to'),
+        (
+            'replacement = "z.home"\nnames = { import = { to = "z.x" } }',
+            'tool.import_guard.removed."a.one".names.import',
+        ),
+        (
+            'replacement = "z.home"\nnames = { N = { to = "z.x:def" } }',
+            'tool.import_guard.removed."a.one".names.N.to',
+        ),
+        (
+            'replacement = "z.home"\nnames = { N = { to = "z.pass" } }',
+            'tool.import_guard.removed."a.one".names.N.to',
+        ),
     ],
 )
-def test_a_keyword_where_a_name_belongs_is_a_config_error(tmp_path: Path, entry: str, key: str) -> None:
+def test_a_keyword_where_a_name_belongs_is_a_config_error(
+    tmp_path: Path, entry: str, key: str
+) -> None:
     # The fixer would write `from class.home import ...`: refuse the config, naming the key.
     path = tmp_path / "ig.toml"
     path.write_text(f'[tool.import_guard.removed."a.one"]\n{entry}\n')
@@ -106,10 +119,11 @@ def test_a_keyword_where_a_name_belongs_is_a_config_error(tmp_path: Path, entry:
 GONE_ONLY = '[tool.import_guard.removed."old.pkg.gone"]\nreplacement = "new.pkg.home"\n'
 
 
-
 def _flagged(root: Path) -> list[tuple[str, int]]:
     return sorted(
-        (Path(f.path).relative_to(root).as_posix(), f.line) for r in scan([root], progress=False) for f in r.findings
+        (Path(f.path).relative_to(root).as_posix(), f.line)
+        for r in scan([root], progress=False)
+        for f in r.findings
     )
 
 
@@ -118,7 +132,10 @@ def test_relative_import_beyond_the_top_level_package_is_not_a_reference(tmp_pat
     root = _project(
         tmp_path,
         GONE_ONLY,
-        {"src/app/__init__.py": "", "src/app/m.py": "from ..old.pkg import gone\nfrom ..old.pkg.gone import X\n"},
+        {
+            "src/app/__init__.py": "",
+            "src/app/m.py": "from ..old.pkg import gone\nfrom ..old.pkg.gone import X\n",
+        },
     )
     assert _flagged(root) == []
 
@@ -175,7 +192,9 @@ NEWER = "type Alias = int\n" + DYNAMIC
 
 
 @pytest.mark.parametrize("source", [DYNAMIC, NEWER], ids=["ast", "libcst"])
-def test_dynamic_imports_by_keyword_alias_fromlist_and_fstring_are_found(tmp_path: Path, source: str) -> None:
+def test_dynamic_imports_by_keyword_alias_fromlist_and_fstring_are_found(
+    tmp_path: Path, source: str
+) -> None:
     root = _project(tmp_path, GONE_ONLY, {"m.py": source})
     (result,) = scan([root / "m.py"], progress=False)
     shift = source.count("\n") - DYNAMIC.count("\n")
@@ -226,7 +245,11 @@ def test_merge_into_a_block_leaves_the_last_names_comment_on_its_line(tmp_path: 
 
 
 def test_merge_into_a_crlf_block_keeps_crlf(tmp_path: Path) -> None:
-    root = _project(tmp_path, TWO_MODULES, {"m.py": b"from z.home import (\r\n    A,\r\n)\r\nfrom a.one import C\r\n"})
+    root = _project(
+        tmp_path,
+        TWO_MODULES,
+        {"m.py": b"from z.home import (\r\n    A,\r\n)\r\nfrom a.one import C\r\n"},
+    )
     scan([root / "m.py"], Mode.FIX, progress=False)
     assert (root / "m.py").read_bytes() == b"from z.home import (\r\n    A,\r\n    C,\r\n)\r\n"
 
@@ -235,7 +258,9 @@ def test_merge_into_a_crlf_block_keeps_crlf(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("newer", ["", "type T = int\n"], ids=["ast", "libcst"])
-def test_plain_import_is_not_rewritten_when_its_root_name_is_used_otherwise(tmp_path: Path, newer: str) -> None:
+def test_plain_import_is_not_rewritten_when_its_root_name_is_used_otherwise(
+    tmp_path: Path, newer: str
+) -> None:
     # `import old.pkg.gone` binds `old`; `import new.pkg.home` would leave `old.pkg.other` a NameError.
     source = newer + "import old.pkg.gone\nx = old.pkg.gone.X\nprint(old.pkg.other)\n"
     text, result = _fix(tmp_path, GONE_ONLY, source)
@@ -253,7 +278,15 @@ def test_plain_import_is_rewritten_when_another_import_binds_the_root(tmp_path: 
 
 # --------------------------------------------------------------------------- property: an ast oracle
 
-MODULES = ["old.pkg.gone", "old.pkg.gone_utils", "old.pkg", "old.pkg.gone.inner", "new.pkg.home", "os", "x.gone"]
+MODULES = [
+    "old.pkg.gone",
+    "old.pkg.gone_utils",
+    "old.pkg",
+    "old.pkg.gone.inner",
+    "new.pkg.home",
+    "os",
+    "x.gone",
+]
 NAMES = ["X", "Dead", "Moved", "Renamed", "gone", "os"]
 REMOVED = "old.pkg.gone"
 
@@ -277,7 +310,9 @@ def _statement(draw: st.DrawFn) -> str:
         return f"from {module} \\\n    import {', '.join(items)}"
     if kind == 5:
         return f'm = importlib.import_module("{module}")'
-    return draw(st.sampled_from([f'# import {module}', f's = "from {module} import X"', f"x = {module}"]))
+    return draw(
+        st.sampled_from([f"# import {module}", f's = "from {module} import X"', f"x = {module}"])
+    )
 
 
 @st.composite
@@ -287,9 +322,17 @@ def _programs(draw: st.DrawFn) -> str:
         stmt = _statement(draw)
         wrap = draw(st.integers(0, 3))
         if wrap == 1:
-            stmt = "def f():\n" + "\n".join("    " + ln for ln in stmt.split("\n")) + "\n    return None"
+            stmt = (
+                "def f():\n"
+                + "\n".join("    " + ln for ln in stmt.split("\n"))
+                + "\n    return None"
+            )
         elif wrap == 2:
-            stmt = "if TYPE_CHECKING:\n" + "\n".join("    " + ln for ln in stmt.split("\n")) + "\n    pass"
+            stmt = (
+                "if TYPE_CHECKING:\n"
+                + "\n".join("    " + ln for ln in stmt.split("\n"))
+                + "\n    pass"
+            )
         elif wrap == 3 and "\n" not in stmt:
             stmt = "import sys; " + stmt
         lines.append(stmt)
@@ -314,9 +357,13 @@ def _oracle(source: str) -> set[int]:
     return {node.lineno for node in ast.walk(ast.parse(source)) if references(node)}  # type: ignore[attr-defined]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(source=_programs())
-def test_check_agrees_with_an_ast_oracle_and_fix_leaves_only_unfixable(config: Config, source: str) -> None:
+def test_check_agrees_with_an_ast_oracle_and_fix_leaves_only_unfixable(
+    config: Config, source: str
+) -> None:
     path = str(config.root / "other" / "m.py")
     result, _ = process_source(path, source.encode(), RunContext(config=config, mode=Mode.CHECK))
     assert {f.line for f in result.findings} == _oracle(source)

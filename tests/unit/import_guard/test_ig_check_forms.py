@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 Check = Callable[[str, "str | bytes"], FileResult]
 Marks = Callable[..., list[tuple[int, str]]]
 
-ABSOLUTE_FORMS = '''\
+ABSOLUTE_FORMS = """\
 import os
 import old.pkg.gone  # <- IG001
 import old.pkg.gone as alias  # <- IG001
@@ -28,10 +28,12 @@ from old.pkg.gone \\
 from old.pkg import gone  # <- IG001
 from old.pkg import gone as g, unrelated  # <- IG001
 from old.pkg.gone import *  # <- IG001
-'''
+"""
 
 
-def test_check_reports_every_absolute_form(check_one: Check, expected: Marks, reported: Marks) -> None:
+def test_check_reports_every_absolute_form(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
     result = check_one("other/user.py", ABSOLUTE_FORMS)
     want = expected(ABSOLUTE_FORMS)
     # the continued statement starts one line above its marker
@@ -40,22 +42,30 @@ def test_check_reports_every_absolute_form(check_one: Check, expected: Marks, re
     assert all(f.module == "old.pkg.gone" for f in result.findings)
 
 
-def test_check_reports_relative_forms_resolved_against_the_package(check_one: Check, expected: Marks, reported: Marks) -> None:
+def test_check_reports_relative_forms_resolved_against_the_package(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
     src = "from .gone import thing  # <- IG001\nfrom . import gone  # <- IG001\nfrom . import gone as g  # <- IG001\n"
     assert reported(list(check_one("old/pkg/user.py", src).findings)) == expected(src)
 
 
-def test_check_resolves_parent_relative_forms(check_one: Check, expected: Marks, reported: Marks) -> None:
+def test_check_resolves_parent_relative_forms(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
     src = "from ..gone import thing  # <- IG001\nfrom ...pkg.gone import x  # <- IG001\nfrom .. import gone  # <- IG001\n"
     assert reported(list(check_one("old/pkg/sub/deep.py", src).findings)) == expected(src)
 
 
-def test_check_resolves_relative_forms_in_a_package_init(check_one: Check, expected: Marks, reported: Marks) -> None:
+def test_check_resolves_relative_forms_in_a_package_init(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
     src = "from .gone import thing  # <- IG001\n"
     assert reported(list(check_one("old/pkg/__init__.py", src).findings)) == expected(src)
 
 
-def test_check_does_not_flag_a_sibling_packages_own_module_of_that_name(check_one: Check, tree) -> None:  # type: ignore[no-untyped-def]
+def test_check_does_not_flag_a_sibling_packages_own_module_of_that_name(
+    check_one: Check, tree
+) -> None:  # type: ignore[no-untyped-def]
     src = "from .gone import thing\nfrom . import gone\nfrom ..pkg.gone import x\n"
     root = tree({"other/pkg/gone.py": "thing = x = 1\n"})
     assert (root / "other/pkg/gone.py").exists()
@@ -63,8 +73,10 @@ def test_check_does_not_flag_a_sibling_packages_own_module_of_that_name(check_on
     assert result.findings == ()
 
 
-def test_check_reports_literal_dynamic_imports(check_one: Check, expected: Marks, reported: Marks) -> None:
-    src = '''\
+def test_check_reports_literal_dynamic_imports(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
+    src = """\
 import importlib
 from importlib import import_module
 a = importlib.import_module("old.pkg.gone")  # <- IG001
@@ -79,12 +91,14 @@ name = "old.pkg.gone"
 g = importlib.import_module(name)
 h = importlib.import_module(f"old.pkg.{name}")
 i = importlib.import_module("old.pkg.gone_utils")
-'''
+"""
     assert reported(list(check_one("other/dyn.py", src).findings)) == expected(src)
 
 
-def test_check_reports_imports_in_nested_blocks(check_one: Check, expected: Marks, reported: Marks) -> None:
-    src = '''\
+def test_check_reports_imports_in_nested_blocks(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
+    src = """\
 from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from old.pkg.gone import thing  # <- IG001
@@ -103,7 +117,7 @@ async def h():
     with open("x"):
         from old.pkg import gone  # <- IG001
 if True: import old.pkg.gone  # <- IG001
-'''
+"""
     assert reported(list(check_one("other/nested.py", src).findings)) == expected(src)
 
 
@@ -138,14 +152,18 @@ def test_check_ignores_comments_strings_and_lookalike_modules(check_one: Check) 
     assert parsed.status is Status.UNCHANGED
 
 
-def test_check_reports_a_submodule_of_a_removed_module_without_a_fix(check_one: Check, expected: Marks, reported: Marks) -> None:
+def test_check_reports_a_submodule_of_a_removed_module_without_a_fix(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
     src = "from old.pkg.gone.inner import x  # <- IG001\nimport old.pkg.gone.inner  # <- IG001\n"
     result = check_one("other/sub.py", src)
     assert reported(list(result.findings)) == expected(src)
     assert not any(f.fixable for f in result.findings)
 
 
-def test_check_reports_removed_names_as_ig002(check_one: Check, expected: Marks, reported: Marks) -> None:
+def test_check_reports_removed_names_as_ig002(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
     src = "from old.pkg.gone import Dead  # <- IG002\nfrom old.pkg.gone import thing, Dead  # <- IG001 <- IG002\n"
     result = check_one("other/names.py", src)
     assert reported(list(result.findings)) == expected(src)
@@ -168,7 +186,7 @@ def test_check_counts_columns_in_characters_not_bytes(check_one: Check) -> None:
 
 
 def test_ignore_comment_suppresses_a_finding_on_purpose(check_one: Check, reported: Marks) -> None:
-    src = '''\
+    src = """\
 import old.pkg.gone  # import-guard: ignore
 from old.pkg.gone import (  # import-guard: ignore
     a,
@@ -179,14 +197,14 @@ from old.pkg.gone import (
 from old.pkg.gone import Dead, c  # import-guard: ignore[IG002]  <- IG001
 import old.pkg.gone as x  # import-guard: ignore[IG999]  <- IG001
 s = "# import-guard: ignore"; import old.pkg.gone  # <- IG001
-'''
+"""
     result = check_one("other/ign.py", src)
     assert reported(list(result.findings)) == sorted(
         (n, "IG001") for n, line in enumerate(src.splitlines(), 1) if "<- IG001" in line
     )
 
 
-PEP695 = '''\
+PEP695 = """\
 type Alias[T] = list[T]
 def first[T](items: list[T]) -> T:
     from old.pkg.gone import thing  # <- IG001
@@ -196,10 +214,12 @@ class Box[T]:
 d = {"k": 1}
 msg = f"{d["k"]} {f"{'import old.pkg.gone'}"}"
 mod = __import__("old.pkg.gone")  # <- IG001
-'''
+"""
 
 
-def test_check_scans_files_in_syntax_newer_than_the_interpreter(check_one: Check, expected: Marks, reported: Marks) -> None:
+def test_check_scans_files_in_syntax_newer_than_the_interpreter(
+    check_one: Check, expected: Marks, reported: Marks
+) -> None:
     result = check_one("other/new_syntax.py", PEP695)
     assert result.status is Status.UNCHANGED
     assert reported(list(result.findings)) == expected(PEP695)
@@ -231,6 +251,8 @@ def test_prefilter_skips_files_without_the_segment_and_no_prefilter_parses_them(
     fast = {r.path.rsplit("/", 1)[1]: r for r in scan([root / "other"], progress=False)}
     assert fast["plain.py"].status is Status.SKIPPED and fast["plain.py"].reason
     assert fast["syntax.py"].status is Status.SKIPPED
-    slow = {r.path.rsplit("/", 1)[1]: r for r in scan([root / "other"], prefilter=False, progress=False)}
+    slow = {
+        r.path.rsplit("/", 1)[1]: r for r in scan([root / "other"], prefilter=False, progress=False)
+    }
     assert slow["plain.py"].status is Status.UNCHANGED
     assert [f.code for f in slow["syntax.py"].findings] == ["IG900"]

@@ -50,7 +50,12 @@ def test_check_json_format_has_one_object_per_finding(tree) -> None:  # type: ig
     assert len(data) == 2
     first = next(d for d in data if d["path"].endswith("dirty.py"))
     assert {"path", "line", "col", "end_line", "module", "names", "replacement"} <= set(first)
-    assert (first["line"], first["col"], first["module"], first["names"]) == (2, 1, "old.pkg.gone", ["a"])
+    assert (first["line"], first["col"], first["module"], first["names"]) == (
+        2,
+        1,
+        "old.pkg.gone",
+        ["a"],
+    )
     assert first["replacement"] == "from new.pkg.home import a"
 
 
@@ -59,11 +64,15 @@ def test_check_github_format_emits_workflow_annotations(tree) -> None:  # type: 
     code, out = _run(["check", "--format", "github", str(root)])
     assert code == 1
     (line,) = out.splitlines()
-    assert line.startswith(f"::error file={root / 'other/dirty.py'},line=2,col=1,endLine=2,title=IG001::IG001 ")
+    assert line.startswith(
+        f"::error file={root / 'other/dirty.py'},line=2,col=1,endLine=2,title=IG001::IG001 "
+    )
 
 
 def test_check_exits_2_on_config_error_naming_the_key(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.import_guard.removed."a.b"]\nreplacment = "c.d"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.import_guard.removed."a.b"]\nreplacment = "c.d"\n'
+    )
     (tmp_path / "x.py").write_text("import os\n")
     code, _ = _run(["check", str(tmp_path)])
     assert code == 2
@@ -141,6 +150,8 @@ def test_console_script_runs(tree) -> None:  # type: ignore[no-untyped-def]
     script = Path(sys.executable).parent / "import-guard"
     if not script.exists():
         pytest.skip("import-guard console script not installed in this environment")
-    proc = subprocess.run([str(script), "check", str(root)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(script), "check", str(root)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 1
     assert "IG001" in proc.stdout

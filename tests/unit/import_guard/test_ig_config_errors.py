@@ -39,15 +39,35 @@ def _table(module: dict[str, Any], name: str = "a.b.c") -> dict[str, Any]:
         (_table({"replacement": "x.y", "extra": 1}), 'tool.import_guard.removed."a.b.c".extra'),
         (_table({"replacement": "not a module"}), 'tool.import_guard.removed."a.b.c".replacement'),
         (_table({"replacement": "x.y"}, name="bad name"), 'tool.import_guard.removed."bad name"'),
-        (_table({"replacement": "x.y", "names": {"N": {"gone": "x"}}}), 'tool.import_guard.removed."a.b.c".names.N.gone'),
-        (_table({"replacement": "x.y", "names": {"N": {}}}), 'tool.import_guard.removed."a.b.c".names.N'),
-        (_table({"replacement": "x.y", "names": {"N": {"to": "p.m:1x"}}}), 'tool.import_guard.removed."a.b.c".names.N.to'),
-        (_table({"replacement": "x.y", "names": {"N": {"to": "a.b.c"}}}), 'tool.import_guard.removed."a.b.c".names.N.to'),
-        (_table({"replacement": "x.y", "names": {"N": {"removed": 3}}}), 'tool.import_guard.removed."a.b.c".names.N.removed'),
-        ({"removed": {"a.b.c": {"replacement": "x.y"}}, "exclude": "*.py"}, "tool.import_guard.exclude"),
+        (
+            _table({"replacement": "x.y", "names": {"N": {"gone": "x"}}}),
+            'tool.import_guard.removed."a.b.c".names.N.gone',
+        ),
+        (
+            _table({"replacement": "x.y", "names": {"N": {}}}),
+            'tool.import_guard.removed."a.b.c".names.N',
+        ),
+        (
+            _table({"replacement": "x.y", "names": {"N": {"to": "p.m:1x"}}}),
+            'tool.import_guard.removed."a.b.c".names.N.to',
+        ),
+        (
+            _table({"replacement": "x.y", "names": {"N": {"to": "a.b.c"}}}),
+            'tool.import_guard.removed."a.b.c".names.N.to',
+        ),
+        (
+            _table({"replacement": "x.y", "names": {"N": {"removed": 3}}}),
+            'tool.import_guard.removed."a.b.c".names.N.removed',
+        ),
+        (
+            {"removed": {"a.b.c": {"replacement": "x.y"}}, "exclude": "*.py"},
+            "tool.import_guard.exclude",
+        ),
     ],
 )
-def test_bad_config_is_an_error_naming_the_key(tmp_path: Path, table: dict[str, Any], key: str) -> None:
+def test_bad_config_is_an_error_naming_the_key(
+    tmp_path: Path, table: dict[str, Any], key: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         parse_config(table, tmp_path)
     assert info.value.key == key
@@ -57,7 +77,12 @@ def test_bad_config_is_an_error_naming_the_key(tmp_path: Path, table: dict[str, 
 
 def test_good_config_parses_names_and_moves(tmp_path: Path) -> None:
     cfg = parse_config(
-        _table({"replacement": "x.y", "names": {"A": {"removed": "why"}, "B": {"to": "p.m"}, "C": {"to": "p.m:D"}}}),
+        _table(
+            {
+                "replacement": "x.y",
+                "names": {"A": {"removed": "why"}, "B": {"to": "p.m"}, "C": {"to": "p.m:D"}},
+            }
+        ),
         tmp_path,
     )
     rm = cfg.removed["a.b.c"]
@@ -68,7 +93,9 @@ def test_good_config_parses_names_and_moves(tmp_path: Path) -> None:
 
 
 def test_find_config_walks_up_and_reports_a_missing_table(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.import_guard.removed."a.b"]\nreplacement = "c.d"\n')
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.import_guard.removed."a.b"]\nreplacement = "c.d"\n'
+    )
     deep = tmp_path / "x" / "y"
     deep.mkdir(parents=True)
     (deep / "pyproject.toml").write_text("[project]\nname = 'inner'\n")

@@ -16,6 +16,10 @@ def test_all_is_sorted_and_names_only_real_attributes() -> None:
 
 
 def test_all_lists_every_public_name_defined_at_package_level() -> None:
-    public = {n for n, v in vars(import_guard).items() if not n.startswith("_") and not isinstance(v, type(import_guard))}
+    public = {
+        n
+        for n, v in vars(import_guard).items()
+        if not n.startswith("_") and not isinstance(v, type(import_guard))
+    }
     public.discard("annotations")
     assert public == set(import_guard.__all__)

@@ -60,7 +60,9 @@ def test_fix_merges_into_an_existing_canonical_import(fix_text: FixText) -> None
 
 
 def test_fix_merges_into_a_parenthesised_multiline_import(fix_text: FixText) -> None:
-    before = "from new.pkg.home import (\n    alpha,\n    beta,\n)\nfrom old.pkg.gone import gamma\n"
+    before = (
+        "from new.pkg.home import (\n    alpha,\n    beta,\n)\nfrom old.pkg.gone import gamma\n"
+    )
     after = "from new.pkg.home import (\n    alpha,\n    beta,\n    gamma,\n)\n"
     assert fix_text(before) == after
 
@@ -84,8 +86,13 @@ def test_fix_rewrites_plain_import_and_its_attribute_uses(fix_text: FixText) -> 
 
 def test_fix_turns_from_package_import_module_into_import_as(fix_text: FixText) -> None:
     assert fix_text("from old.pkg import gone\n") == "import new.pkg.home as gone\n"
-    assert fix_text("from old.pkg import gone as g, keep\n") == "import new.pkg.home as g\nfrom old.pkg import keep\n"
-    assert fix_text("from . import gone\n", rel="old/pkg/user.py") == "import new.pkg.home as gone\n"
+    assert (
+        fix_text("from old.pkg import gone as g, keep\n")
+        == "import new.pkg.home as g\nfrom old.pkg import keep\n"
+    )
+    assert (
+        fix_text("from . import gone\n", rel="old/pkg/user.py") == "import new.pkg.home as gone\n"
+    )
 
 
 def test_fix_rewrites_relative_imports_to_the_absolute_canonical_module(fix_text: FixText) -> None:
@@ -95,7 +102,9 @@ def test_fix_rewrites_relative_imports_to_the_absolute_canonical_module(fix_text
     assert fix_text(before, rel="old/pkg/sub/x.py") == after
 
 
-def test_fix_leaves_removed_names_and_moves_renamed_ones_under_their_old_name(fix_one: FixOne) -> None:
+def test_fix_leaves_removed_names_and_moves_renamed_ones_under_their_old_name(
+    fix_one: FixOne,
+) -> None:
     before = "if True:\n    from old.pkg.gone import (\n        a,  # keep me\n        Dead,\n        Moved,\n        Renamed,\n    )\n"
     new, result = fix_one("other/names.py", before)
     assert new.decode() == (
@@ -117,7 +126,9 @@ def test_fix_rewrites_dynamic_imports_only_with_a_plain_literal(fix_text: FixTex
         'c = importlib.import_module("old.pkg." "gone")\n'
         'd = importlib.import_module("old\\x2epkg.gone")\n'
     )
-    after = before.replace("'old.pkg.gone'", "'new.pkg.home'").replace('r"old.pkg.gone"', 'r"new.pkg.home"')
+    after = before.replace("'old.pkg.gone'", "'new.pkg.home'").replace(
+        'r"old.pkg.gone"', 'r"new.pkg.home"'
+    )
     assert fix_text(before) == after
 
 

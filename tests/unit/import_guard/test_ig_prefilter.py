@@ -116,7 +116,9 @@ def test_multi_line_lists_and_continuations_are_found_with_the_prefilter_on(
     assert [f.line for f in result.findings] == [1]
     result = check_one("other/cont2.py", "from old.pkg import (thing,\n    gone as g)\n")
     assert [f.line for f in result.findings] == [1]
-    result = check_one("other/dyn.py", "import importlib\nm = importlib.import_module(\n    'old.pkg.gone'\n)\n")
+    result = check_one(
+        "other/dyn.py", "import importlib\nm = importlib.import_module(\n    'old.pkg.gone'\n)\n"
+    )
     assert [(f.line, f.code) for f in result.findings] == [(2, "IG001")]
     result = check_one("other/lookalike.py", src)
     assert result.findings == ()
@@ -129,15 +131,23 @@ def test_a_decoy_only_file_is_skipped_before_parsing(check_one: Check) -> None:
     assert result.reason
 
 
-def test_an_import_of_a_module_that_is_not_removed_is_ruled_out_without_parsing(check_one: Check) -> None:
+def test_an_import_of_a_module_that_is_not_removed_is_ruled_out_without_parsing(
+    check_one: Check,
+) -> None:
     # The sibling package's own ``gone`` module, and absolute lookalikes: resolved, not parsed.
-    sibling = check_one("other/pkg/user.py", "from .gone import thing\nfrom .. gone import x\ndef (:\n")
+    sibling = check_one(
+        "other/pkg/user.py", "from .gone import thing\nfrom .. gone import x\ndef (:\n"
+    )
     assert sibling.status is Status.SKIPPED
-    absolute = check_one("other/abs.py", "import other.pkg.gone\nfrom other.gone.sub import y\ndef (:\n")
+    absolute = check_one(
+        "other/abs.py", "import other.pkg.gone\nfrom other.gone.sub import y\ndef (:\n"
+    )
     assert absolute.status is Status.SKIPPED
 
 
-def test_relative_and_submodule_imports_of_a_removed_module_still_get_through(check_one: Check) -> None:
+def test_relative_and_submodule_imports_of_a_removed_module_still_get_through(
+    check_one: Check,
+) -> None:
     result = check_one("old/pkg/user.py", "from .gone import thing\n")
     assert [f.code for f in result.findings] == ["IG001"]
     result = check_one("old/pkg/sub/deep.py", "from ..gone.inner import x\n")
@@ -147,17 +157,34 @@ def test_relative_and_submodule_imports_of_a_removed_module_still_get_through(ch
 
 
 # Lines that are valid at the top level of a module, mixed at random below.
-_PIECES = [*REFERENCES[:-3], *(d for d in DECOYS if d.endswith("\n")),
-           "from .gone import thing\n", "from . import gone\n", "x = (\n    gone,\n)\n",
-           "def f():\n    from old.pkg import gone\n    return gone\n", "'''\n''' ; import old.pkg.gone\n",
-           "s = '''a\nb''' + 'import old.pkg.gone'\n", "obj.gone(\n    'x.gone'\n)\n", "import other.gone\n"]
+_PIECES = [
+    *REFERENCES[:-3],
+    *(d for d in DECOYS if d.endswith("\n")),
+    "from .gone import thing\n",
+    "from . import gone\n",
+    "x = (\n    gone,\n)\n",
+    "def f():\n    from old.pkg import gone\n    return gone\n",
+    "'''\n''' ; import old.pkg.gone\n",
+    "s = '''a\nb''' + 'import old.pkg.gone'\n",
+    "obj.gone(\n    'x.gone'\n)\n",
+    "import other.gone\n",
+]
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4), rel=st.sampled_from(["old/pkg/m.py", "other/m.py"]))
-def test_the_prefilter_never_skips_a_file_the_parser_finds_references_in(config: Config, pieces: list[str], rel: str) -> None:
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pieces=st.lists(st.sampled_from(_PIECES), min_size=1, max_size=4),
+    rel=st.sampled_from(["old/pkg/m.py", "other/m.py"]),
+)
+def test_the_prefilter_never_skips_a_file_the_parser_finds_references_in(
+    config: Config, pieces: list[str], rel: str
+) -> None:
     source = "".join(pieces).encode("utf-8")
     path = str(config.root / rel)
-    full, _ = process_source(path, source, RunContext(config=config, mode=Mode.CHECK, prefilter=False))
+    full, _ = process_source(
+        path, source, RunContext(config=config, mode=Mode.CHECK, prefilter=False)
+    )
     fast, _ = process_source(path, source, RunContext(config=config, mode=Mode.CHECK))
     assert fast.findings == full.findings

@@ -71,4 +71,6 @@ def test_real_files_extract_the_same_through_ast_and_libcst(corpus: list[Path]) 
         assert slow is not None
         assert fast.imports == slow.imports, path
         assert fast.dynamic == slow.dynamic, path
-        assert sorted(fast.chains, key=lambda c: c.start) == sorted(slow.chains, key=lambda c: c.start), path
+        assert sorted(fast.chains, key=lambda c: c.start) == sorted(
+            slow.chains, key=lambda c: c.start
+        ), path

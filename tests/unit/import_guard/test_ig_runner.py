@@ -18,7 +18,9 @@ def test_parallel_run_returns_one_result_per_file_like_a_serial_run(tree) -> Non
     files: dict[str, str | bytes] = {}
     n = PARALLEL_THRESHOLD + 20
     for i in range(n):
-        files[f"other/m{i:04d}.py"] = "from old.pkg.gone import a\n" if i % 7 == 0 else "import os\n"
+        files[f"other/m{i:04d}.py"] = (
+            "from old.pkg.gone import a\n" if i % 7 == 0 else "import os\n"
+        )
     files["other/zz_bad.py"] = "import old.pkg.gone\ndef (:\n"
     root: Path = tree(files)
     paths = discover([str(root / "other")])
@@ -37,7 +39,7 @@ def test_fix_results_name_what_happened_to_each_file(tree) -> None:  # type: ign
         {
             "other/fixme.py": "import old.pkg.gone as g\n",
             "other/clean.py": "import os\n",
-            "other/mention.py": "x = \"gone\"  # a string, not a reference\n",
+            "other/mention.py": 'x = "gone"  # a string, not a reference\n',
             "other/bad.py": "import old.pkg.gone\ndef (:\n",
         }
     )
@@ -50,7 +52,15 @@ def test_fix_results_name_what_happened_to_each_file(tree) -> None:  # type: ign
 
 def test_discovery_skips_tool_dirs_virtualenvs_and_symlinks_out_of_the_tree(tmp_path: Path) -> None:
     root = tmp_path / "proj"
-    for rel in ("a.py", ".git/x.py", "node_modules/m.py", "__pycache__/c.py", "env1/lib/v.py", "pkg/b.pyi", "pkg/c.txt"):
+    for rel in (
+        "a.py",
+        ".git/x.py",
+        "node_modules/m.py",
+        "__pycache__/c.py",
+        "env1/lib/v.py",
+        "pkg/b.pyi",
+        "pkg/c.txt",
+    ):
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text("import os\n")

@@ -16,7 +16,11 @@ from import_guard import assert_no_removed_imports
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[3]
-EXEMPT = ("test_legacy_import_detection.py", "test_websocket_singleton_vulnerability.py", "bench/.cache")
+EXEMPT = (
+    "test_legacy_import_detection.py",
+    "test_websocket_singleton_vulnerability.py",
+    "bench/.cache",
+)
 
 
 def test_repository_has_no_imports_of_removed_modules() -> None:
@@ -25,7 +29,12 @@ def test_repository_has_no_imports_of_removed_modules() -> None:
 
 
 def test_guard_lists_every_finding_with_position_and_fix(tree) -> None:  # type: ignore[no-untyped-def]
-    root: Path = tree({"other/a.py": "import os\nimport old.pkg.gone as g\n", "other/b.py": "from old.pkg.gone import x\n"})
+    root: Path = tree(
+        {
+            "other/a.py": "import os\nimport old.pkg.gone as g\n",
+            "other/b.py": "from old.pkg.gone import x\n",
+        }
+    )
     with pytest.raises(AssertionError) as info:
         assert_no_removed_imports(root)
     text = str(info.value)

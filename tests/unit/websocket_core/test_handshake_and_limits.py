@@ -35,7 +35,9 @@ def test_browser_subprotocols_give_token_and_select_netra_v1() -> None:
         (None, ["bearer.tok"], SUBPROTOCOL),
     ],
 )
-def test_bad_handshakes_name_the_problem(header: str | None, protocols: list[str], needle: str) -> None:
+def test_bad_handshakes_name_the_problem(
+    header: str | None, protocols: list[str], needle: str
+) -> None:
     credentials, error, _ = credentials_from_handshake(header, protocols)
     assert credentials is None and error is not None and needle in str(error)
 

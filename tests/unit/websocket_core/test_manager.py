@@ -37,7 +37,9 @@ async def test_emit_event_sends_one_frame_per_connection() -> None:
     sockets = [RecordingWebSocket() for _ in range(3)]
     for index, socket in enumerate(sockets):
         await manager.add_connection(f"c{index}", socket)
-    envelope = await manager.emit_event(event_type="agent_started", data={"agent": "a"}, user_id="u1")
+    envelope = await manager.emit_event(
+        event_type="agent_started", data={"agent": "a"}, user_id="u1"
+    )
     for socket in sockets:
         assert len(socket.frames) == 1
         assert json.loads(socket.frames[0]) == envelope
@@ -117,8 +119,12 @@ async def test_shared_sequence_numbers_a_users_tabs_together() -> None:
     sequence = EventSequence()
     tab1 = await create_websocket_manager(user_id="u", websocket_client_id="t1", sequence=sequence)
     tab2 = await create_websocket_manager(user_id="u", websocket_client_id="t2", sequence=sequence)
-    first = await tab1.websocket_manager.emit_event(event_type="agent_started", data={}, user_id="u")
-    second = await tab2.websocket_manager.emit_event(event_type="agent_started", data={}, user_id="u")
+    first = await tab1.websocket_manager.emit_event(
+        event_type="agent_started", data={}, user_id="u"
+    )
+    second = await tab2.websocket_manager.emit_event(
+        event_type="agent_started", data={}, user_id="u"
+    )
     assert (first["seq"], second["seq"]) == (1, 2)
 
 
@@ -133,6 +139,7 @@ def test_canonical_imports_all_is_complete_and_sorted() -> None:
 
     public = {name for name in vars(canonical_imports) if not name.startswith("_")}
     public -= {"annotations"}
+
     # Sorted the way ruff's RUF022 sorts: CONSTANTS, then Classes, then functions.
     def kind(name: str) -> tuple[int, str]:
         return (0 if name.isupper() else 1 if name[0].isupper() else 2, name)

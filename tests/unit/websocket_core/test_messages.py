@@ -29,12 +29,22 @@ def test_ping_parses() -> None:
 
 
 def test_agent_request_parses_with_optional_fields() -> None:
-    frame = parse({"type": "agent_request", "agent": "a", "message": "hi", "context": {"k": 1}, "request_id": "r"})
+    frame = parse(
+        {
+            "type": "agent_request",
+            "agent": "a",
+            "message": "hi",
+            "context": {"k": 1},
+            "request_id": "r",
+        }
+    )
     assert frame == AgentRequestFrame(agent="a", message="hi", context={"k": 1}, request_id="r")
 
 
 def test_payload_user_id_is_not_part_of_the_frame() -> None:
-    frame = parse({"type": "agent_request", "agent": "a", "message": "hi", "user_id": "someone-else"})
+    frame = parse(
+        {"type": "agent_request", "agent": "a", "message": "hi", "user_id": "someone-else"}
+    )
     assert not hasattr(frame, "user_id")
 
 
@@ -50,12 +60,22 @@ def test_payload_user_id_is_not_part_of_the_frame() -> None:
         ({"type": "agent_request", "agent": "a"}, "invalid_message", "'message'"),
         ({"type": "agent_request", "agent": 5, "message": "hi"}, "invalid_message", "'agent'"),
         ({"type": "agent_request", "agent": "a", "message": ""}, "invalid_message", "'message'"),
-        ({"type": "agent_request", "agent": "a", "message": "hi", "context": [1]}, "invalid_message", "'context'"),
-        ({"type": "agent_request", "agent": "a", "message": "hi", "request_id": 3}, "invalid_message", "'request_id'"),
+        (
+            {"type": "agent_request", "agent": "a", "message": "hi", "context": [1]},
+            "invalid_message",
+            "'context'",
+        ),
+        (
+            {"type": "agent_request", "agent": "a", "message": "hi", "request_id": 3},
+            "invalid_message",
+            "'request_id'",
+        ),
         ({"type": "agent_request", "agent": "a", "message": "x" * 101}, "message_too_long", "101"),
     ],
 )
-def test_bad_frames_raise_protocol_error_naming_the_problem(payload: object, code: str, needle: str) -> None:
+def test_bad_frames_raise_protocol_error_naming_the_problem(
+    payload: object, code: str, needle: str
+) -> None:
     with pytest.raises(ProtocolError) as caught:
         parse(payload)
     assert caught.value.code == code

@@ -40,8 +40,14 @@ def test_fresh_interpreter_from_import_forms_all_fail() -> None:
     ]
     for statement in statements:
         result = subprocess.run(
-            [sys.executable, "-c", statement], check=False, capture_output=True, text=True, timeout=60
+            [sys.executable, "-c", statement],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
         assert result.returncode == 1, statement
-        assert f"No module named '{REMOVED}'" in result.stderr or "cannot import name" in result.stderr
+        assert (
+            f"No module named '{REMOVED}'" in result.stderr or "cannot import name" in result.stderr
+        )
         assert "canonical_imports" in result.stderr, result.stderr

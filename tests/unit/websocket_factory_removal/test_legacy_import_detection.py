@@ -26,7 +26,10 @@ LEGACY_PATTERNS = (
     "websocket_core.factory",
 )
 SKIPPED_PATH_PARTS = ("__pycache__", ".git", "node_modules", "venv", ".pytest_cache")
-SKIPPED_FILE_NAMES = ("test_legacy_import_detection.py", "test_websocket_singleton_vulnerability.py")
+SKIPPED_FILE_NAMES = (
+    "test_legacy_import_detection.py",
+    "test_websocket_singleton_vulnerability.py",
+)
 
 
 def find_legacy_imports(root: Path) -> list[str]:
@@ -41,7 +44,9 @@ def find_legacy_imports(root: Path) -> list[str]:
         text = path.read_text(encoding="utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), start=1):
             offences.extend(
-                f"{relative}:{number}: {pattern!r}" for pattern in LEGACY_PATTERNS if pattern in line
+                f"{relative}:{number}: {pattern!r}"
+                for pattern in LEGACY_PATTERNS
+                if pattern in line
             )
     return offences
 
