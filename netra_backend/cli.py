@@ -48,6 +48,9 @@ def serve(args: argparse.Namespace) -> None:
         ws="websockets-sansio",
         ws_max_size=settings.ws_max_message_bytes,
         proxy_headers=False,
+        # Open sockets and runs get this long at shutdown; a client that stopped reading
+        # cannot hold the process past it.
+        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_config=log_redaction.uvicorn_log_config(),
     )
 

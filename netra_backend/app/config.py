@@ -42,11 +42,40 @@ class Settings(BaseSettings):
     ws_rate_limit_per_second: float = Field(default=20.0, gt=0)
     ws_rate_limit_burst: int = Field(default=40, ge=1)
     ws_send_queue_size: int = Field(default=1000, ge=1)
+    ws_send_queue_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Characters (about bytes) queued for one client before it is closed with 1013.",
+    )
+    ws_send_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="One socket write's limit; a client that stops reading is closed.",
+    )
     ws_max_connections_per_user: int = Field(default=20, ge=1)
     max_concurrent_runs_per_user: int = Field(default=5, ge=1)
     agent_timeout_seconds: float = Field(default=60.0, gt=0)
     tool_timeout_seconds: float = Field(default=30.0, gt=0)
     max_message_chars: int = Field(default=16_000, ge=1)
+    max_runs_in_flight: int = Field(
+        default=1000, ge=1, description="Runs in flight on this server; beyond, server_busy."
+    )
+    history_max_events: int = Field(
+        default=10_000, ge=1, description="Events kept per user in the event log (oldest trimmed)."
+    )
+    history_ttl_seconds: float = Field(
+        default=7 * 24 * 3600, gt=0, description="Events older than this are trimmed."
+    )
+    run_lease_seconds: float = Field(
+        default=30.0,
+        ge=3.0,
+        description="A running run's lease; one not refreshed for this long is settled interrupted.",
+    )
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_statement_timeout_seconds: float = Field(default=10.0, gt=0)
+    shutdown_grace_seconds: float = Field(
+        default=10.0, gt=0, description="How long runs and sockets get to finish at shutdown."
+    )
 
     @field_validator("log_level")
     @classmethod

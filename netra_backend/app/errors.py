@@ -9,7 +9,8 @@
     ├── ProtocolError                  a client frame broke the wire protocol (an ``error`` frame)
     ├── AgentError                     an agent run failed; ``code`` goes into ``agent_failed``
     │   ├── InvalidContextError        ``context`` of an ``agent_request`` is unusable
-    │   └── AgentTimeoutError          the run passed ``NETRA_AGENT_TIMEOUT_SECONDS``
+    │   ├── AgentTimeoutError          the run (or one tool call) ran out of time
+    │   └── RunCancelled               the user cancelled the run (``agent_cancelled``)
     ├── StorageError                   the database failed (translated at the db seam)
     └── ManagerMisuseError (also RuntimeError)
         └── CrossUserEmitError         a manager was asked to emit for another user
@@ -63,10 +64,11 @@ class ConflictError(NetraError):
 class ProtocolError(NetraError):
     """A client frame broke the wire protocol; becomes an ``error`` frame, connection stays."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, retry_after: float | None = None) -> None:
         super().__init__(code, message)
         self.code = code
         self.message = message
+        self.retry_after = retry_after
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
@@ -113,6 +115,22 @@ class AgentTimeoutError(AgentError):
 
     def __reduce__(self) -> Any:
         return (_timeout_error, (self.seconds, self.what))
+
+
+class RunCancelled(AgentError):
+    """The user cancelled the run (``cancel_run``); it ends with ``agent_cancelled``."""
+
+    code = "cancelled"
+
+    def __init__(self) -> None:
+        super().__init__("the run was cancelled by its user")
+
+    def as_dict(self) -> dict[str, str]:
+        """``{code, message}`` as recorded with the run."""
+        return {"code": self.code, "message": self.message}
+
+    def __reduce__(self) -> Any:
+        return (type(self), ())
 
 
 class StorageError(NetraError):

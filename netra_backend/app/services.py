@@ -1,31 +1,62 @@
-"""The service graph one app runs on, built at start-up and closed at shut-down."""
+"""The service graph one app runs on, built at start-up and closed at shut-down.
+
+Besides wiring, this runs the housekeeping of the event log: run leases refreshed, runs whose
+lease lapsed (their instance died) settled as ``interrupted`` with a terminal event in their
+user's log, and the retention limits applied.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime
-from netra_backend.app.auth import TokenService, UserStore, load_or_create_secret
+from netra_backend.app.auth import KnownUsers, TokenService, UserStore, load_or_create_secret
 from netra_backend.app.config import Settings
-from netra_backend.app.db import Database, RunStore
-from netra_backend.app.websocket_core.canonical_imports import UserEventHub
+from netra_backend.app.db import (
+    Database,
+    EventLogWriter,
+    EventStore,
+    RunRecords,
+    RunStore,
+    lease_deadline,
+)
+from netra_backend.app.errors import StorageError
+from netra_backend.app.websocket_core.canonical_imports import EventType, UserEventHub
+
+logger = logging.getLogger(__name__)
 
 ORPHAN_GRACE = timedelta(minutes=1)
+INTERRUPTED = {"code": "interrupted", "message": "the server stopped before the run finished"}
 
 
-async def settle_orphaned_runs(runs: RunStore, db: Database, settings: Settings) -> int:
-    """Fail runs that a dead server left ``running``, so no run stays open for ever.
+async def settle_orphaned_runs(
+    runs: RunStore, hub: UserEventHub, db: Database, settings: Settings, *, at_start: bool
+) -> int:
+    """Fail runs that a dead server left ``running``; each gets a terminal ``agent_failed``.
 
-    A SQLite file has one server, so at start-up every ``running`` run is an orphan. A shared
-    database (PostgreSQL) may have other live servers: only runs older than the agent timeout
-    plus a grace minute are settled, since every live run has ended by then.
+    A SQLite file has one server, so at start-up every ``running`` run is an orphan. On a
+    shared database (PostgreSQL) a run is an orphan once its lease has lapsed (nobody
+    refreshes it); a run without a lease (recorded before leases) once it is older than the
+    agent timeout plus a grace minute.
     """
-    if db.dialect == "sqlite":
-        return await runs.settle_interrupted()
-    cutoff = datetime.now(UTC) - timedelta(seconds=settings.agent_timeout_seconds) - ORPHAN_GRACE
-    return await runs.settle_interrupted(started_before=cutoff)
+    if at_start and db.dialect == "sqlite":
+        orphans = await runs.claim_orphans()
+    else:
+        cutoff = (
+            datetime.now(UTC) - timedelta(seconds=settings.agent_timeout_seconds) - ORPHAN_GRACE
+        )
+        orphans = await runs.claim_orphans(lease_lapsed=True, started_before=cutoff)
+    for orphan in orphans:
+        data = {"agent": orphan["agent"], "request_id": orphan["request_id"], "error": INTERRUPTED}
+        await hub.publish(orphan["user_id"], EventType.AGENT_FAILED, data, orphan["run_id"])
+    if orphans:
+        logger.warning("settled %d runs a stopped server left running", len(orphans))
+    return len(orphans)
 
 
 @dataclass
@@ -36,41 +67,94 @@ class Services:
     db: Database
     tokens: TokenService
     users: UserStore
+    known_users: KnownUsers
     runs: RunStore
+    events: EventStore
+    log: EventLogWriter
     hub: UserEventHub
     registry: AgentRegistry
     runtime: AgentRuntime
+    _housekeeping: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     async def start(cls, settings: Settings, registry: AgentRegistry | None = None) -> Services:
-        """Open the database (migrating it to the latest schema) and wire the rest."""
+        """Open the database (migrating it), start the log writer, settle orphans, wire the rest."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        db = Database(settings.resolved_database_url)
+        db = Database(
+            settings.resolved_database_url,
+            connect_timeout=settings.db_connect_timeout_seconds,
+            statement_timeout=settings.db_statement_timeout_seconds,
+        )
         await db.migrate()
-        hub = UserEventHub()
+        events = EventStore(db)
+        hub = UserEventHub(store=events)
+        log = EventLogWriter(db, on_commit=hub.deliver)
+        hub.log = log
+        log.start()
         runs = RunStore(db)
-        await settle_orphaned_runs(runs, db, settings)
+        await settle_orphaned_runs(runs, hub, db, settings, at_start=True)
         registry = registry if registry is not None else default_registry()
         runtime = AgentRuntime(
             registry,
             hub.publish,
-            recorder=runs,
+            recorder=RunRecords(log, settings.run_lease_seconds),
             timeout_seconds=settings.agent_timeout_seconds,
             tool_timeout_seconds=settings.tool_timeout_seconds,
             max_concurrent_per_user=settings.max_concurrent_runs_per_user,
+            max_runs_in_flight=settings.max_runs_in_flight,
+            storage_ready=lambda: log.healthy,
         )
-        return cls(
+        users = UserStore(db)
+        services = cls(
             settings=settings,
             db=db,
             tokens=TokenService(load_or_create_secret(settings), settings.jwt_ttl_seconds),
-            users=UserStore(db),
+            users=users,
+            known_users=KnownUsers(users),
             runs=runs,
+            events=events,
+            log=log,
             hub=hub,
             registry=registry,
             runtime=runtime,
         )
+        services._housekeeping = asyncio.create_task(services._keep_house(), name="housekeeping")
+        return services
+
+    async def _keep_house(self) -> None:
+        lease = self.settings.run_lease_seconds
+        tick = lease / 3
+        ticks = 0
+        while True:
+            await asyncio.sleep(tick)
+            ticks += 1
+            try:
+                self.log.refresh_leases(self.runtime.run_ids(), lease_deadline(lease))
+                if ticks % 3 == 0:
+                    await settle_orphaned_runs(
+                        self.runs, self.hub, self.db, self.settings, at_start=False
+                    )
+                if ticks % 6 == 0:
+                    await self.trim_history()
+            except StorageError:
+                logger.warning("housekeeping skipped a round: the database is unavailable")
+            except Exception:
+                logger.exception("housekeeping failed; it runs again next round")
+
+    async def trim_history(self) -> None:
+        """Apply ``NETRA_HISTORY_TTL_SECONDS`` and ``NETRA_HISTORY_MAX_EVENTS``."""
+        before = datetime.now(UTC) - timedelta(seconds=self.settings.history_ttl_seconds)
+        self.log.trim(None, before=before)
+        for user_id, keep_from in await self.events.users_over(self.settings.history_max_events):
+            self.log.trim(user_id, below_seq=keep_from)
+        await self.log.flush()
 
     async def close(self) -> None:
-        """Finish every run (each emits a terminal event), then close the database."""
-        await self.runtime.shutdown()
+        """Finish every run (each emits a terminal event), commit the log, close the database."""
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeping
+        await self.runtime.shutdown(self.settings.shutdown_grace_seconds)
+        await self.log.close(timeout=self.settings.shutdown_grace_seconds)
         await self.db.dispose()

@@ -19,7 +19,13 @@ from typing import Any, Protocol
 
 from netra_backend.app.agents.base import AgentRequest, JSONDict, Tool
 from netra_backend.app.agents.registry import AgentRegistry
-from netra_backend.app.errors import AgentError, AgentTimeoutError, ProtocolError
+from netra_backend.app.errors import (
+    AgentError,
+    AgentTimeoutError,
+    ProtocolError,
+    RunCancelled,
+    StorageError,
+)
 from netra_backend.app.websocket_core.events import EventType
 
 logger = logging.getLogger(__name__)
@@ -86,7 +92,14 @@ class _Run:
                 # A tool on a worker thread cannot be stopped, but the run no longer waits.
                 raise AgentTimeoutError(self._tool_timeout, what=f"tool {tool.name!r}") from None
         except BaseException as exc:
-            error = exc if isinstance(exc, AgentError) else AgentError(f"tool {tool.name!r} failed")
+            if isinstance(exc, AgentError):
+                error = exc
+            elif isinstance(exc, asyncio.CancelledError):
+                error = AgentError(
+                    f"tool {tool.name!r} was stopped: the run was cancelled", code="cancelled"
+                )
+            else:
+                error = AgentError(f"tool {tool.name!r} failed")
             completed.update(error={"code": error.code, "message": error.message})
             raise
         else:
@@ -109,6 +122,8 @@ class AgentRuntime:
         timeout_seconds: float = 60.0,
         tool_timeout_seconds: float = 30.0,
         max_concurrent_per_user: int = 5,
+        max_runs_in_flight: int = 1000,
+        storage_ready: Callable[[], bool] | None = None,
     ) -> None:
         self.registry = registry
         self._publish = publish
@@ -116,7 +131,11 @@ class AgentRuntime:
         self.timeout_seconds = timeout_seconds
         self.tool_timeout_seconds = tool_timeout_seconds
         self.max_concurrent_per_user = max_concurrent_per_user
+        self.max_runs_in_flight = max_runs_in_flight
+        self._storage_ready = storage_ready
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._owners: dict[str, str] = {}
+        self._cancelled: set[str] = set()
         self._work: dict[str, asyncio.Task[JSONDict]] = {}
         self._active: dict[str, set[str]] = {}
         self._stopping = False
@@ -124,6 +143,25 @@ class AgentRuntime:
     def active_runs(self, user_id: str) -> int:
         """How many runs of ``user_id`` are in flight."""
         return len(self._active.get(user_id, ()))
+
+    def run_ids(self) -> list[str]:
+        """Every run in flight on this runtime (their leases are refreshed)."""
+        return list(self._tasks)
+
+    async def cancel(self, user_id: str, run_id: str) -> bool:
+        """Stop ``user_id``'s run ``run_id``; False when it is not that user's run in flight.
+
+        The agent's work is cancelled (a tool call in progress ends as ``tool_completed`` with
+        an error); the run ends with ``agent_cancelled`` and is recorded ``cancelled``.
+        """
+        if self._owners.get(run_id) != user_id or run_id in self._cancelled:
+            return False
+        work = self._work.get(run_id)
+        if work is None:
+            return False  # between its work and its terminal event: it is ending anyway
+        self._cancelled.add(run_id)
+        work.cancel()
+        return True
 
     async def start(
         self,
@@ -136,11 +174,23 @@ class AgentRuntime:
     ) -> str:
         """Validate and start a run as its own task; return its ``run_id``.
 
-        Raises :class:`ProtocolError` (``unknown_agent``, ``too_many_runs``) before anything
-        is emitted or recorded.
+        Raises :class:`ProtocolError` (``unknown_agent``, ``too_many_runs``, ``server_busy``,
+        ``storage_unavailable``, ``shutting_down``) before anything is emitted or recorded.
         """
         if self._stopping:
             raise ProtocolError("shutting_down", "the server is shutting down; try again shortly")
+        if self._storage_ready is not None and not self._storage_ready():
+            raise ProtocolError(
+                "storage_unavailable",
+                "the event log cannot be written right now; no run is started unrecorded",
+                retry_after=2.0,
+            )
+        if len(self._tasks) >= self.max_runs_in_flight:
+            raise ProtocolError(
+                "server_busy",
+                f"{len(self._tasks)} runs in flight on this server; try again shortly",
+                retry_after=1.0,
+            )
         if self.registry.get(agent) is None:
             raise ProtocolError(
                 "unknown_agent", f"unknown agent {agent!r}; available: {self.registry.names()}"
@@ -160,6 +210,7 @@ class AgentRuntime:
             request_id=request_id,
         )
         active.add(request.run_id)
+        self._owners[request.run_id] = user_id
         task = asyncio.create_task(self._execute(request), name=f"run-{request.run_id}")
         self._tasks[request.run_id] = task
         task.add_done_callback(lambda _t: self._forget(request))
@@ -192,6 +243,8 @@ class AgentRuntime:
 
     def _forget(self, request: AgentRequest) -> None:
         self._tasks.pop(request.run_id, None)
+        self._owners.pop(request.run_id, None)
+        self._cancelled.discard(request.run_id)
         self._release(request)
 
     def _release(self, request: AgentRequest) -> None:
@@ -241,7 +294,10 @@ class AgentRuntime:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
                 raise  # this task itself is being cancelled (shutdown's grace ran out)
-            error = AgentError("the run was cancelled (server shutting down)", code="cancelled")
+            if request.run_id in self._cancelled:
+                error = RunCancelled()
+            else:
+                error = AgentError("the run was cancelled (server shutting down)", code="cancelled")
         except Exception:
             logger.exception("agent %s crashed in run %s", request.agent, request.run_id)
             error = AgentError("the agent failed unexpectedly", code="agent_error")
@@ -266,12 +322,25 @@ class AgentRuntime:
         if error is None:
             await self._record("finish", request.run_id, "completed", result)
             self._release(request)
-            await run.emit(EventType.AGENT_COMPLETED, {**common, "result": result})
+            await self._terminal(run, EventType.AGENT_COMPLETED, {**common, "result": result})
+        elif isinstance(error, RunCancelled):
+            await self._record("finish", request.run_id, "cancelled", None, error.as_dict())
+            self._release(request)
+            await self._terminal(run, EventType.AGENT_CANCELLED, common)
         else:
             failure = {"code": error.code, "message": error.message}
             await self._record("finish", request.run_id, "failed", None, failure)
             self._release(request)
-            await run.emit(EventType.AGENT_FAILED, {**common, "error": failure})
+            await self._terminal(run, EventType.AGENT_FAILED, {**common, "error": failure})
+
+    async def _terminal(self, run: _Run, event_type: EventType, data: Mapping[str, Any]) -> None:
+        # The event log commits a terminal event before this returns; if it never can (the
+        # server stops with the database unreachable) the run's events were never delivered,
+        # and the next start settles the run as interrupted.
+        try:
+            await run.emit(event_type, data)
+        except StorageError:
+            logger.error("run %s ended but its terminal event was not committed", run.run_id)
 
     async def _record(self, method: str, *args: Any) -> None:
         # A database hiccup must not cost the user their live events: log it and go on.

@@ -21,18 +21,21 @@ from netra_backend.app.auth.schemas import (
     RegisterRequest,
     RunOut,
     RunsOut,
+    RunWithEvents,
     UserOut,
 )
 from netra_backend.app.auth.tokens import TokenService, VerifiedToken, load_or_create_secret
-from netra_backend.app.auth.users import UserRecord, UserStore, normalize_email
+from netra_backend.app.auth.users import KnownUsers, UserRecord, UserStore, normalize_email
 
 __all__ = [
     "AuthResponse",
     "AuthServices",
     "ErrorResponse",
+    "KnownUsers",
     "LoginRequest",
     "RegisterRequest",
     "RunOut",
+    "RunWithEvents",
     "RunsOut",
     "TokenService",
     "UserOut",

@@ -1,4 +1,4 @@
-"""HTTP routes: register, login, ``/api/me`` and ``/api/runs``.
+"""HTTP routes: register, login, ``/api/me``, ``/api/runs`` and ``/api/runs/{run_id}``.
 
 The services come from ``request.app.state.services`` (attributes ``settings``, ``db``,
 ``tokens``, ``users``, ``runs``). Identity comes only from a verified bearer token.
@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Protocol, cast
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from netra_backend.app.auth.schemas import (
@@ -18,11 +19,12 @@ from netra_backend.app.auth.schemas import (
     RegisterRequest,
     RunOut,
     RunsOut,
+    RunWithEvents,
     UserOut,
 )
 from netra_backend.app.auth.tokens import TokenService
 from netra_backend.app.auth.users import UserRecord, UserStore
-from netra_backend.app.db import RunStore
+from netra_backend.app.db import EventStore, RunStore
 from netra_backend.app.errors import AuthError, TokenError
 
 
@@ -37,6 +39,9 @@ class AuthServices(Protocol):
 
     @property
     def runs(self) -> RunStore: ...
+
+    @property
+    def events(self) -> EventStore: ...
 
 
 def services(request: Request) -> AuthServices:
@@ -132,3 +137,22 @@ async def list_runs(
     """The caller's own agent runs, newest first."""
     runs = await svc.runs.list_for_user(user_id, limit=limit)
     return RunsOut(runs=[RunOut.model_validate(run) for run in runs])
+
+
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunWithEvents,
+    responses={**_401, 404: {"model": ErrorResponse}},
+    tags=["runs"],
+)
+async def get_run(
+    user_id: UserId,
+    svc: Services,
+    run_id: Annotated[str, Path(max_length=64, description="The run's id.")],
+) -> RunWithEvents:
+    """One of the caller's runs with its retained events; another user's run is a 404 too."""
+    run = await svc.runs.get(user_id, run_id)
+    if run is None:
+        raise HTTPException(404, f"no run {run_id!r}")
+    events = [orjson.loads(body) for body in await svc.events.run_events(user_id, run_id)]
+    return RunWithEvents.model_validate({**run, "events": events})

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, EmailStr, Field
 
 Subscription = Literal["free", "early", "mid", "enterprise"]
-RunStatus = Literal["running", "completed", "failed"]
+RunStatus = Literal["running", "completed", "failed", "cancelled"]
 
 
 class RegisterRequest(BaseModel):
@@ -64,6 +64,12 @@ class RunOut(BaseModel):
     error: RunError | None = None
     started_at: datetime
     finished_at: datetime | None = None
+
+
+class RunWithEvents(RunOut):
+    """``GET /api/runs/{run_id}``: the run and every retained event of it, in order."""
+
+    events: list[dict[str, Any]]
 
 
 class RunsOut(BaseModel):

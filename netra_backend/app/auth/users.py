@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -101,3 +102,40 @@ class UserStore:
             await session.execute(
                 update(User).where(User.id == user_id).values(password_hash=password_hash)
             )
+
+
+class KnownUsers:
+    """Users known to exist, so a WebSocket handshake needs no database round trip.
+
+    A user found in the database is remembered for ``ttl_seconds``; within that window their
+    handshakes are answered from memory. Safe because the token's signature and expiry are
+    still checked on every handshake, and there is no way to delete a user through this
+    server; a user removed from the database by other means is refused again within
+    ``ttl_seconds`` (and their open sockets live on at most until their token expires).
+    """
+
+    def __init__(
+        self, users: UserStore, ttl_seconds: float = 60.0, max_entries: int = 100_000
+    ) -> None:
+        self._users = users
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._seen: dict[str, float] = {}
+
+    async def exists(self, user_id: str) -> bool:
+        """Whether the user exists (from memory when checked recently)."""
+        now = time.monotonic()
+        seen = self._seen.get(user_id)
+        if seen is not None and now - seen < self._ttl:
+            return True
+        if await self._users.get(user_id) is None:
+            self._seen.pop(user_id, None)
+            return False
+        if len(self._seen) >= self._max:
+            self._seen.clear()  # crude but bounded: the next handshakes look users up again
+        self._seen[user_id] = now
+        return True
+
+    def forget(self, user_id: str) -> None:
+        """Drop ``user_id`` from memory (its next handshake asks the database)."""
+        self._seen.pop(user_id, None)

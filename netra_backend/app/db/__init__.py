@@ -1,14 +1,34 @@
 """Storage: the database handle, migrations and the run record.
 
-Public surface: :class:`Database` (engine, sessions, ``migrate``) and :class:`RunStore`.
+Public surface: :class:`Database` (engine, sessions, ``migrate``), :class:`RunStore`, and the
+event log (:class:`EventLogWriter`, the one writer; :class:`EventStore`, its reads).
 Database-library exceptions are translated inside this package into ``StorageError`` or
 ``ConflictError``.
 """
 
 from __future__ import annotations
 
-from netra_backend.app.db.models import Base, Run, User
+from netra_backend.app.db.eventlog import (
+    EventLogWriter,
+    EventStore,
+    LoggedEvent,
+    RunRecords,
+    lease_deadline,
+)
+from netra_backend.app.db.models import Base, Run, RunStatus, User
 from netra_backend.app.db.runs import RunStore
 from netra_backend.app.db.session import Database
 
-__all__ = ["Base", "Database", "Run", "RunStore", "User"]
+__all__ = [
+    "Base",
+    "Database",
+    "EventLogWriter",
+    "EventStore",
+    "LoggedEvent",
+    "Run",
+    "RunRecords",
+    "RunStatus",
+    "RunStore",
+    "User",
+    "lease_deadline",
+]

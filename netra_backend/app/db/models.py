@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 declarative models: ``users`` and ``runs``.
+"""SQLAlchemy 2 declarative models: ``users``, ``runs`` and the event log (``events``, ``event_cursors``).
 
 Timestamps are stored as UTC and always come back timezone-aware, on SQLite (which keeps no
 offset) as on PostgreSQL (``timestamptz``).
@@ -7,11 +7,13 @@ offset) as on PostgreSQL (``timestamptz``).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 from uuid import uuid4
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     CheckConstraint,
     DateTime,
     Dialect,
@@ -19,12 +21,24 @@ from sqlalchemy import (
     Index,
     MetaData,
     String,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-RUN_STATUSES: tuple[str, ...] = ("running", "completed", "failed")
-"""Every status a run can have; ``running`` until the runtime records the terminal event."""
+
+class RunStatus(StrEnum):
+    """Every status a run can have; ``running`` until the runtime records the terminal event."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+RUN_STATUSES: tuple[str, ...] = tuple(RunStatus)
+TERMINAL_STATUSES: frozenset[str] = frozenset(RUN_STATUSES) - {RunStatus.RUNNING}
+_STATUS_CHECK = "status IN ({})".format(", ".join(f"'{s}'" for s in RUN_STATUSES))
 
 # Deterministic constraint names so migrations (and their downgrades) can refer to them.
 NAMING_CONVENTION: dict[str, str] = {
@@ -93,7 +107,7 @@ class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_user_id_started_at", "user_id", "started_at"),
-        CheckConstraint("status IN ('running', 'completed', 'failed')", name="status"),
+        CheckConstraint(_STATUS_CHECK, name="status"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -107,3 +121,35 @@ class Run(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    """While ``running``: the instance running it refreshes this; lapsed means it died."""
+
+
+class Event(Base):
+    """One envelope of a user's event log, stored as the exact text that was sent.
+
+    No foreign key to ``users``: the log is written in batches, and one row of a deleted user
+    must not fail everybody's batch.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_run_id", "run_id"),
+        Index("ix_events_created_at", "created_at"),
+    )
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    run_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    body: Mapped[str] = mapped_column(Text)
+
+
+class EventCursor(Base):
+    """The last ``seq`` given to a user's event: survives trimming, so numbers never restart."""
+
+    __tablename__ = "event_cursors"
+
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger)

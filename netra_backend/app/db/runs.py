@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
-from netra_backend.app.db.models import Run, utcnow
+from netra_backend.app.db.models import TERMINAL_STATUSES, Run, RunStatus, utcnow
 from netra_backend.app.db.session import Database
 from netra_backend.app.errors import StorageError
 
-TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed"})
+INTERRUPTED = {"code": "interrupted", "message": "the server stopped before the run finished"}
 
 
 def run_to_dict(run: Run) -> dict[str, Any]:
@@ -78,20 +78,54 @@ class RunStore:
     async def settle_interrupted(self, started_before: datetime | None = None) -> int:
         """Mark runs still ``running`` as failed with code ``interrupted``; return how many.
 
-        For runs whose server died before they ended (a crash, SIGKILL, a power cut). With
-        ``started_before``, only runs that started earlier are settled.
+        With ``started_before``, only runs that started earlier are settled.
         """
-        condition = Run.status == "running"
-        if started_before is not None:
+        return len(await self.claim_orphans(started_before=started_before))
+
+    async def claim_orphans(
+        self, *, started_before: datetime | None = None, lease_lapsed: bool = False
+    ) -> list[dict[str, Any]]:
+        """Settle runs a dead server left ``running`` as failed (``interrupted``); return them.
+
+        For runs whose server died before they ended (a crash, SIGKILL, a power cut). With
+        ``lease_lapsed``, only runs whose lease ran out (no live instance refreshes it); with
+        ``started_before``, only runs that started earlier. One ``UPDATE ... RETURNING``, so
+        when several instances look at once each orphan is claimed by exactly one of them.
+        Returns ``{run_id, user_id, agent, request_id}`` of each.
+        """
+        condition: ColumnElement[bool] = Run.status == RunStatus.RUNNING.value
+        now = utcnow()
+        if lease_lapsed:
+            # A run recorded before leases existed has none: it counts once it is old enough.
+            unleased: ColumnElement[bool] = Run.lease_expires_at.is_(None)
+            if started_before is not None:
+                unleased = unleased & (Run.started_at < started_before)
+            condition = (Run.status == RunStatus.RUNNING.value) & (
+                (Run.lease_expires_at < now) | unleased
+            )
+        elif started_before is not None:
             condition = condition & (Run.started_at < started_before)
-        error = {"code": "interrupted", "message": "the server stopped before the run finished"}
         async with self._db.session("settle interrupted runs") as session:
-            outcome = await session.execute(
+            rows = await session.execute(
                 update(Run)
                 .where(condition)
-                .values(status="failed", error=error, finished_at=utcnow())
+                .values(
+                    status=RunStatus.FAILED.value,
+                    error=INTERRUPTED,
+                    finished_at=now,
+                    lease_expires_at=None,
+                )
+                .returning(Run.id, Run.user_id, Run.agent, Run.request)
             )
-        return int(getattr(outcome, "rowcount", 0))
+            return [
+                {
+                    "run_id": run_id,
+                    "user_id": user_id,
+                    "agent": agent,
+                    "request_id": (request or {}).get("request_id"),
+                }
+                for run_id, user_id, agent, request in rows
+            ]
 
     async def list_for_user(self, user_id: str, limit: int = 50) -> list[dict[str, Any]]:
         """The user's runs, newest first, at most ``limit`` of them."""

@@ -1,63 +1,159 @@
-"""``UserEventHub``: routes a user's events to every live connection of that user.
+"""``UserEventHub``: one stream per user, the single path every event takes to its user.
 
-The hub keeps, per user, one :class:`EventSequence` and the set of that user's connection
-contexts. Publishing for a user builds the envelope once and hands it to that user's managers
-only; there is no path from one user's channel to another's.
+Per user, a :class:`UserStream` numbers (``seq``), stamps and encodes each event ONCE, hands
+the text to the event log, and after the log has committed it, fans the same text out to each
+live connection of that user (through their managers, whose ``deliver`` refuses another
+user's event). There is no path from one user's stream to another's connections.
+
+``seq`` continues from the user's last committed number (read once per user from the log's
+cursor), so it is gap-free and survives restarts. Without a log (unit tests) events are
+delivered at once and numbering starts at 1.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from netra_backend.app.db import EventLogWriter, EventStore, LoggedEvent
 from netra_backend.app.websocket_core.context import UserWebSocketContext
-from netra_backend.app.websocket_core.events import Envelope, EventSequence, build_envelope
+from netra_backend.app.websocket_core.events import (
+    TERMINAL_EVENTS,
+    Envelope,
+    EventSequence,
+    build_envelope,
+    encode,
+)
 
 
-@dataclass
-class _UserChannel:
-    sequence: EventSequence = field(default_factory=EventSequence)
-    contexts: dict[str, UserWebSocketContext] = field(default_factory=dict)
+class UserStream:
+    """One user's events on this instance: numbering, and the connections they go to."""
+
+    __slots__ = ("committed", "contexts", "sequence", "user_id")
+
+    def __init__(self, user_id: str, last_seq: int = 0) -> None:
+        self.user_id = user_id
+        self.sequence = EventSequence(last_seq)
+        self.committed = last_seq
+        """The last ``seq`` that is durable and has been handed to the connections."""
+        self.contexts: dict[str, UserWebSocketContext] = {}
+
+    async def fan_out(self, seq: int, text: str) -> None:
+        """Hand one committed event to every connection of the user."""
+        self.committed = max(self.committed, seq)
+        for context in list(self.contexts.values()):
+            await context.websocket_manager.deliver(self.user_id, seq, text)
 
 
 class UserEventHub:
-    """In-process event routing keyed by user id."""
+    """Event routing keyed by user id, on top of the event log."""
 
-    def __init__(self) -> None:
-        self._channels: dict[str, _UserChannel] = {}
+    def __init__(self, log: EventLogWriter | None = None, store: EventStore | None = None) -> None:
+        self._streams: dict[str, UserStream] = {}
+        self._loading: dict[str, asyncio.Future[UserStream]] = {}
+        self.log = log
+        self._store = store
+
+    async def load(self, user_id: str) -> UserStream:
+        """The user's stream, its numbering read from the log the first time."""
+        stream = self._streams.get(user_id)
+        if stream is not None:
+            return stream
+        if self._store is None:
+            stream = self._streams[user_id] = UserStream(user_id)
+            return stream
+        pending = self._loading.get(user_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[UserStream] = asyncio.get_running_loop().create_future()
+        self._loading[user_id] = future
+        try:
+            last = await self._store.last_seq(user_id)
+            stream = self._streams.setdefault(user_id, UserStream(user_id, last))
+            future.set_result(stream)
+            return stream
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here; concurrent waiters get it raised too
+            raise
+        finally:
+            del self._loading[user_id]
+
+    def stream(self, user_id: str) -> UserStream | None:
+        """The user's stream if it is loaded."""
+        return self._streams.get(user_id)
 
     def sequence_for(self, user_id: str) -> EventSequence:
-        """The user's shared event sequence (created on first use)."""
-        return self._channel(user_id).sequence
+        """The user's event sequence (the stream is created unloaded when there is none)."""
+        return self._stream_now(user_id).sequence
 
     def attach(self, context: UserWebSocketContext) -> None:
         """Start delivering ``context.user_id``'s events to this context's connections."""
-        self._channel(context.user_id).contexts[context.websocket_client_id] = context
+        self._stream_now(context.user_id).contexts[context.websocket_client_id] = context
+        context.websocket_manager.bind(self.publish)
 
     def detach(self, context: UserWebSocketContext) -> None:
         """Stop delivering to this context."""
-        channel = self._channels.get(context.user_id)
-        if channel is not None:
-            channel.contexts.pop(context.websocket_client_id, None)
+        context.websocket_manager.bind(None)
+        stream = self._streams.get(context.user_id)
+        if stream is not None:
+            stream.contexts.pop(context.websocket_client_id, None)
 
     def connection_count(self, user_id: str) -> int:
         """How many contexts of ``user_id`` are attached."""
-        channel = self._channels.get(user_id)
-        return len(channel.contexts) if channel else 0
+        stream = self._streams.get(user_id)
+        return len(stream.contexts) if stream else 0
+
+    def last_committed(self, user_id: str) -> int:
+        """The user's last durable ``seq`` known here (load the stream first)."""
+        stream = self._streams.get(user_id)
+        return stream.committed if stream else 0
 
     async def publish(
-        self, user_id: str, event_type: str, data: Mapping[str, Any], run_id: str
+        self,
+        user_id: str,
+        event_type: str,
+        data: Mapping[str, Any],
+        run_id: str,
+        *,
+        wait: bool | None = None,
     ) -> Envelope:
-        """Number one event of ``user_id`` and send it to each of their live connections."""
-        channel = self._channel(user_id)
-        envelope = build_envelope(event_type, data, run_id=run_id, seq=channel.sequence.next())
-        for context in list(channel.contexts.values()):
-            await context.websocket_manager.send_envelope(envelope)
+        """Number one event of ``user_id``, log it, and deliver it once it is committed.
+
+        Returns when the event is queued for the log, or (``wait``; by default for terminal
+        events) once it is committed and handed to the connections. Waits first while the
+        log's backlog is over its high-water mark.
+        """
+        stream = await self.load(user_id)
+        now = datetime.now(UTC)
+        envelope = build_envelope(
+            event_type, data, run_id=run_id, seq=stream.sequence.next(), now=now
+        )
+        text = encode(envelope)
+        if self.log is None:
+            await stream.fan_out(envelope["seq"], text)
+            return envelope
+        if wait is None:
+            wait = envelope["type"] in TERMINAL_EVENTS
+        event = LoggedEvent(user_id, envelope["seq"], run_id, envelope["type"], now, text)
+        committed = self.log.append(event, wait=wait)
+        if committed is not None:
+            await committed
+        else:
+            await self.log.wait_for_room()
         return envelope
 
-    def _channel(self, user_id: str) -> _UserChannel:
-        channel = self._channels.get(user_id)
-        if channel is None:
-            channel = self._channels[user_id] = _UserChannel()
-        return channel
+    async def deliver(self, events: list[LoggedEvent]) -> None:
+        """The log's commit callback: fan committed events out, in order."""
+        for event in events:
+            stream = self._streams.get(event.user_id)
+            if stream is not None:
+                await stream.fan_out(event.seq, event.body)
+
+    def _stream_now(self, user_id: str) -> UserStream:
+        stream = self._streams.get(user_id)
+        if stream is None:
+            stream = self._streams[user_id] = UserStream(user_id)
+        return stream

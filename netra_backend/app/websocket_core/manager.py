@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from netra_backend.app.errors import CrossUserEmitError, ManagerMisuseError
@@ -18,13 +18,22 @@ from netra_backend.app.websocket_core.protocol import TextSender
 logger = logging.getLogger(__name__)
 
 
+Publisher = Callable[..., Awaitable[Envelope]]
+"""``publish(user_id, event_type, data, run_id, wait=True)``: the user's stream (``hub``)."""
+
+
 class UnifiedWebSocketManager:
     """Sends a user's events to every live connection of that user, and to no one else.
 
     A manager belongs to exactly one user (``user_id``). It holds that user's connections
-    (client id -> anything with ``async send_text``) and numbers events with an
-    :class:`EventSequence`, which managers of the *same* user may share so that all their tabs
-    see one sequence. Managers of different users never share anything mutable.
+    (client id -> anything with ``async send_text``). Every frame it sends passes
+    :meth:`deliver`, which refuses another user's event: the check production relies on, since
+    the server's event streams (``hub``) deliver through it.
+
+    Standalone (``create_websocket_manager`` without a hub), :meth:`emit_event` numbers events
+    with the manager's :class:`EventSequence` and sends them at once. Attached to a hub
+    (:meth:`bind`), :meth:`emit_event` goes through the user's stream instead: numbered with
+    the user's other events, written to the event log, and delivered to every tab of the user.
 
     A connection whose ``send_text`` raises is dropped: one dead tab must not stop delivery to
     the others.
@@ -36,9 +45,17 @@ class UnifiedWebSocketManager:
         self.user_id = user_id
         self.sequence = sequence if sequence is not None else EventSequence()
         self._connections: dict[str, TextSender] = {}
+        self._publish: Publisher | None = None
 
     def __repr__(self) -> str:
-        return f"<UnifiedWebSocketManager user_id={self.user_id!r} connections={len(self._connections)}>"
+        return (
+            f"<UnifiedWebSocketManager user_id={self.user_id!r} "
+            f"connections={len(self._connections)}>"
+        )
+
+    def bind(self, publish: Publisher | None) -> None:
+        """Route :meth:`emit_event` through ``publish`` (the user's stream); None unbinds."""
+        self._publish = publish
 
     @property
     def connection_count(self) -> int:
@@ -69,21 +86,38 @@ class UnifiedWebSocketManager:
         """Build the next envelope and send it as one frame to each live connection.
 
         Raises :class:`CrossUserEmitError` (nothing is sent) when ``user_id`` is not this
-        manager's user. Returns the envelope sent.
+        manager's user. Returns the envelope once it is sent (when bound: once it is committed
+        to the log and handed to every connection).
         """
         if user_id != self.user_id:
             raise CrossUserEmitError(self.user_id, user_id)
+        if self._publish is not None:
+            return await self._publish(user_id, event_type, data, run_id, wait=True)
         envelope = build_envelope(event_type, data, run_id=run_id, seq=self.sequence.next())
-        await self.send_envelope(envelope)
+        await self.deliver(user_id, envelope["seq"], encode(envelope))
         return envelope
 
     async def send_envelope(self, envelope: Mapping[str, Any]) -> int:
-        """Send an already-numbered envelope to every connection; return how many got it."""
-        text = encode(envelope)
+        """Send an already-numbered envelope of this manager's user to every connection."""
+        return await self.deliver(self.user_id, int(envelope.get("seq", 0)), encode(envelope))
+
+    async def deliver(self, user_id: str, seq: int, text: str) -> int:
+        """Send one encoded event of ``user_id`` to every connection; return how many got it.
+
+        Raises :class:`CrossUserEmitError` (nothing is sent) for another user's event. A
+        connection that has ``deliver_event(seq, text)`` (the server's, which may hold events
+        back while it replays history) gets that call; others get ``send_text``.
+        """
+        if user_id != self.user_id:
+            raise CrossUserEmitError(self.user_id, user_id)
         delivered = 0
         for client_id, websocket in list(self._connections.items()):
             try:
-                await websocket.send_text(text)
+                deliver_event = getattr(websocket, "deliver_event", None)
+                if deliver_event is not None:
+                    deliver_event(seq, text)
+                else:
+                    await websocket.send_text(text)
             except Exception:  # noqa: BLE001 - whatever the failure, this connection is gone for us
                 logger.info(
                     "dropping connection %s of user %s: send failed", client_id, self.user_id

@@ -35,8 +35,23 @@ class AgentRequestFrame:
     request_id: str | None = None
 
 
-ClientFrame = PingFrame | AgentRequestFrame
-FRAME_TYPES = ("agent_request", "ping")
+@dataclass(frozen=True, slots=True)
+class ResumeFrame:
+    """``{"type": "resume", "last_seq": N}``: replay what came after ``N``, then go live."""
+
+    last_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancelRunFrame:
+    """``{"type": "cancel_run", "run_id": R}``."""
+
+    run_id: str
+
+
+ClientFrame = PingFrame | AgentRequestFrame | ResumeFrame | CancelRunFrame
+FRAME_TYPES = ("agent_request", "cancel_run", "ping", "resume")
+MAX_SEQ = 2**63 - 1
 
 
 def parse_client_frame(text: str, *, max_message_chars: int) -> ClientFrame:
@@ -66,6 +81,22 @@ def parse_client_frame(text: str, *, max_message_chars: int) -> ClientFrame:
         return PingFrame()
     if frame_type == "agent_request":
         return _agent_request(payload, max_message_chars)
+    if frame_type == "resume":
+        last_seq = payload.get("last_seq")
+        if (
+            isinstance(last_seq, bool)
+            or not isinstance(last_seq, int)
+            or not 0 <= last_seq <= MAX_SEQ
+        ):
+            raise ProtocolError(
+                "invalid_message", "field 'last_seq' must be an integer from 0 (nothing seen yet)"
+            )
+        return ResumeFrame(last_seq)
+    if frame_type == "cancel_run":
+        run_id = _required_str(payload, "run_id")
+        if len(run_id) > MAX_REQUEST_ID_CHARS:
+            raise ProtocolError("invalid_message", "field 'run_id' is too long")
+        return CancelRunFrame(run_id)
     raise ProtocolError(
         "unknown_type", f"unknown frame type {frame_type!r}; expected one of {list(FRAME_TYPES)}"
     )

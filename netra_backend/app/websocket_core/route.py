@@ -1,13 +1,17 @@
-"""The ``/api/ws`` endpoint: the thin async edge between a socket, the core and the runtime.
+"""The ``/api/ws`` endpoint: the thin async edge between a socket, the session and the runtime.
 
 Per connection: authenticate from the handshake (close 4401 otherwise), make a context with
-the canonical factory, attach it to the user's channel on the hub, then read frames until the
-client leaves or its token expires (close 4401 then). Frame size, frame rate and concurrent runs are limited by settings.
+the canonical factory, attach it to the user's stream on the hub, then move data: client
+frames into the :class:`~.session.Session`, its actions out (send, close, start or cancel a
+run, replay history), and the stream's committed events through the session to the socket.
+The connection ends when the client leaves, its token expires (4401), or its writer gives up
+on a client that does not read (1013).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -17,19 +21,48 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from netra_backend.app.auth import VerifiedToken
 from netra_backend.app.errors import AuthError, ProtocolError, StorageError
+from netra_backend.app.websocket_core.codes import CloseCode, ErrorCode, ResumeFailure
 from netra_backend.app.websocket_core.context import UserWebSocketContext, create_websocket_manager
-from netra_backend.app.websocket_core.events import encode, error_frame
 from netra_backend.app.websocket_core.handshake import credentials_from_handshake
-from netra_backend.app.websocket_core.messages import PingFrame, parse_client_frame, request_id_of
-from netra_backend.app.websocket_core.rate_limit import TokenBucket
-from netra_backend.app.websocket_core.sender import QueuedSender
+from netra_backend.app.websocket_core.sender import QueuedSender, SenderClosedError
+from netra_backend.app.websocket_core.session import (
+    CancelRun,
+    Close,
+    HeldEventsOverflow,
+    Resume,
+    Send,
+    Session,
+    SessionLimits,
+    StartRun,
+)
 
 logger = logging.getLogger(__name__)
 
-CLOSE_UNAUTHORIZED = 4401
-CLOSE_POLICY = 1008
-CLOSE_TOO_BIG = 1009
-CLOSE_TRY_AGAIN = 1013
+REPLAY_PAGE = 1000
+
+
+class Connection:
+    """What the user's stream delivers to: the session decides, the sender writes."""
+
+    __slots__ = ("sender", "session")
+
+    def __init__(self, session: Session, sender: QueuedSender) -> None:
+        self.session = session
+        self.sender = sender
+
+    async def send_text(self, data: str) -> None:
+        """Send a frame that is not an event of the stream (for the manager protocol)."""
+        self.sender.put(data)
+
+    def deliver_event(self, seq: int, text: str) -> None:
+        """A committed event of the user: sent now, held during a replay, or skipped."""
+        try:
+            out = self.session.live(seq, text)
+        except HeldEventsOverflow:
+            self.sender.abort_too_slow()
+            raise
+        if out is not None:
+            self.sender.put(out)
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -39,21 +72,50 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     if token is None:
         return
     user_id = token.user_id
-    limit = services.settings.ws_max_connections_per_user
+    settings = services.settings
+    limit = settings.ws_max_connections_per_user
     if services.hub.connection_count(user_id) >= limit:
-        await websocket.close(CLOSE_POLICY, f"too many connections: the limit is {limit} per user")
+        reason = f"too many connections: the limit is {limit} per user"
+        await websocket.close(CloseCode.POLICY, reason)
         return
     context = await create_websocket_manager(
         user_id=user_id,
         websocket_client_id=uuid.uuid4().hex,
         sequence=services.hub.sequence_for(user_id),
     )
-    sender = QueuedSender(websocket, services.settings.ws_send_queue_size)
-    await context.websocket_manager.add_connection(context.websocket_client_id, sender)
+    sender = QueuedSender(
+        websocket,
+        settings.ws_send_queue_size,
+        max_chars=settings.ws_send_queue_bytes,
+        write_timeout=settings.ws_send_timeout_seconds,
+    )
+    session = Session(
+        SessionLimits(
+            max_message_bytes=settings.ws_max_message_bytes,
+            max_message_chars=settings.max_message_chars,
+            rate_per_second=settings.ws_rate_limit_per_second,
+            burst=settings.ws_rate_limit_burst,
+            max_held_events=settings.ws_send_queue_size,
+        ),
+        time.monotonic(),
+    )
+    connection = Connection(session, sender)
+    await context.websocket_manager.add_connection(context.websocket_client_id, connection)
     services.hub.attach(context)
     try:
         async with sender.running():
-            await _receive_loop(websocket, context, sender, services, token.expires_at)
+            receiving = asyncio.create_task(
+                _receive_loop(websocket, context, connection, services, token.expires_at)
+            )
+            dead = asyncio.create_task(sender.dead.wait())
+            try:
+                await asyncio.wait({receiving, dead}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in (receiving, dead):
+                    task.cancel()
+                for task in (receiving, dead):
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
     finally:
         services.hub.detach(context)
         await context.websocket_manager.remove_connection(context.websocket_client_id)
@@ -69,18 +131,21 @@ async def _authenticate(websocket: WebSocket, services: Any) -> VerifiedToken | 
             raise error
         assert credentials is not None
         token: VerifiedToken = services.tokens.verify_claims(credentials.token)
-        if await services.users.get(token.user_id) is None:
+        if not await services.known_users.exists(token.user_id):
             raise AuthError("the token's user no longer exists")
+        await services.hub.load(token.user_id)
     except AuthError as exc:
         # Accept, then close: a close code and reason reach every client, whereas refusing
         # the handshake only shows an HTTP 403 without saying why.
         await websocket.accept(subprotocol=subprotocol)
-        await websocket.close(CLOSE_UNAUTHORIZED, str(exc)[:120])
+        await websocket.close(CloseCode.UNAUTHORIZED, str(exc)[:120])
         return None
     except StorageError:
         logger.exception("could not look up the user of a WebSocket handshake")
         await websocket.accept(subprotocol=subprotocol)
-        await websocket.close(CLOSE_TRY_AGAIN, "service temporarily unavailable; try again")
+        await websocket.close(
+            CloseCode.TRY_AGAIN_LATER, "service temporarily unavailable; try again"
+        )
         return None
     await websocket.accept(subprotocol=subprotocol)
     return token
@@ -89,14 +154,11 @@ async def _authenticate(websocket: WebSocket, services: Any) -> VerifiedToken | 
 async def _receive_loop(
     websocket: WebSocket,
     context: UserWebSocketContext,
-    sender: QueuedSender,
+    connection: Connection,
     services: Any,
     expires_at: float,
 ) -> None:
-    settings = services.settings
-    bucket = TokenBucket(
-        settings.ws_rate_limit_per_second, settings.ws_rate_limit_burst, time.monotonic()
-    )
+    sender = connection.sender
     while not sender.closed:
         try:
             # The token's identity holds only until it expires; then the client must
@@ -104,40 +166,44 @@ async def _receive_loop(
             async with asyncio.timeout(max(0.0, expires_at - time.time())):
                 message = await websocket.receive()
         except TimeoutError:
-            await websocket.close(CLOSE_UNAUTHORIZED, "token expired; reconnect with a fresh token")
+            reason = "token expired; reconnect with a fresh token"
+            await websocket.close(CloseCode.UNAUTHORIZED, reason)
             return
         except (WebSocketDisconnect, RuntimeError):
             return
         if message["type"] == "websocket.disconnect":
             return
-        text: str | None = message.get("text")
-        raw_size = (
-            len(text.encode("utf-8")) if text is not None else len(message.get("bytes") or b"")
+        actions = connection.session.receive(
+            message.get("text"), message.get("bytes"), time.monotonic()
         )
-        if raw_size > settings.ws_max_message_bytes:
-            await websocket.close(
-                CLOSE_TOO_BIG, f"frame of {raw_size} bytes exceeds {settings.ws_max_message_bytes}"
-            )
+        try:
+            for action in actions:
+                if isinstance(action, Send):
+                    sender.put(action.text)
+                elif isinstance(action, Close):
+                    await websocket.close(action.code, action.reason)
+                    return
+                elif isinstance(action, StartRun):
+                    await _start_run(action, context, connection, services)
+                elif isinstance(action, CancelRun):
+                    if not await services.runtime.cancel(context.user_id, action.run_id):
+                        error = ProtocolError(
+                            ErrorCode.RUN_NOT_ACTIVE,
+                            f"run {action.run_id[:64]!r} is not running (finished, unknown, "
+                            "or not yours)",
+                        )
+                        sender.put(connection.session.error(error).text)
+                elif isinstance(action, Resume):
+                    await _resume(action.last_seq, context.user_id, connection, services)
+        except SenderClosedError:
             return
-        if not bucket.allow(time.monotonic()):
-            await _send_error(sender, ProtocolError("rate_limited", "too many frames; slow down"))
-            continue
-        if text is None:
-            await _send_error(
-                sender, ProtocolError("binary_not_supported", "send JSON text frames")
-            )
-            continue
-        await _handle_text(text, context, sender, services)
 
 
-async def _handle_text(
-    text: str, context: UserWebSocketContext, sender: QueuedSender, services: Any
+async def _start_run(
+    action: StartRun, context: UserWebSocketContext, connection: Connection, services: Any
 ) -> None:
+    frame = action.frame
     try:
-        frame = parse_client_frame(text, max_message_chars=services.settings.max_message_chars)
-        if isinstance(frame, PingFrame):
-            await sender.send_text(encode({"type": "pong"}))
-            return
         await services.runtime.start(
             user_id=context.user_id,  # identity from the token, never from the payload
             agent=frame.agent,
@@ -146,10 +212,47 @@ async def _handle_text(
             request_id=frame.request_id,
         )
     except ProtocolError as exc:
-        await _send_error(sender, exc, request_id_of(text))
+        connection.sender.put(connection.session.error(exc, action.request_id).text)
 
 
-async def _send_error(
-    sender: QueuedSender, exc: ProtocolError, request_id: str | None = None
-) -> None:
-    await sender.send_text(encode(error_frame(exc.code, exc.message, request_id=request_id)))
+async def _resume(last_seq: int, user_id: str, connection: Connection, services: Any) -> None:
+    """Replay the user's retained events after ``last_seq``, then go live (see session)."""
+    session, sender = connection.session, connection.sender
+    head = services.hub.last_committed(user_id)
+    if last_seq > head:
+        message = f"last_seq {last_seq} is beyond the last event ({head}); resync over HTTP"
+        sender.put(session.resume_failed(ResumeFailure.UNKNOWN_POSITION, message, head))
+        return
+    session.begin_replay(last_seq)
+    try:
+        oldest = await services.events.oldest_seq(user_id)
+        expired = last_seq < head if oldest is None else last_seq < oldest - 1
+        if expired:
+            for text in session.abort_replay():
+                sender.put(text)
+            message = (
+                f"events after {last_seq} are no longer retained (history keeps "
+                f"{services.settings.history_max_events} events, "
+                f"{services.settings.history_ttl_seconds:g} s); resync over HTTP"
+            )
+            sender.put(session.resume_failed(ResumeFailure.HISTORY_EXPIRED, message, head))
+            return
+        after = last_seq
+        while True:
+            rows = await services.events.page(user_id, after, REPLAY_PAGE)
+            for text in session.replay(rows):
+                await sender.send_wait(text)
+            if len(rows) < REPLAY_PAGE:
+                break
+            after = rows[-1][0]
+    except StorageError:
+        logger.exception("could not replay the event log of user %s", user_id)
+        for text in session.abort_replay():
+            sender.put(text)
+        error = ProtocolError(
+            ErrorCode.STORAGE_UNAVAILABLE, "history could not be read; try again", retry_after=1.0
+        )
+        sender.put(session.error(error).text)
+        return
+    for text in session.end_replay():
+        sender.put(text)

@@ -1,19 +1,30 @@
-"""``QueuedSender``: the one writer of a WebSocket, behind a bounded queue.
+"""``QueuedSender``: the one writer of a WebSocket, behind a queue bounded in frames and bytes.
 
-Runs emit events from their own tasks; putting a frame on a queue never waits on a slow
-client, so one slow tab cannot stall a run or the user's other tabs. When the queue is full
-the client is not keeping up: the sender refuses further frames (the manager then drops the
-connection) and closes the socket with 1013.
+Events are handed over from the user's stream; putting a frame on the queue never waits on a
+slow client, so one slow tab cannot stall a run or the user's other tabs. The client is "too
+slow", and the socket is closed with 1013, when the queue holds more than ``max_frames``
+frames or ``max_chars`` characters (about bytes: frames are mostly ASCII JSON), or when one
+write to the socket has not completed within ``write_timeout`` seconds (a client that stopped
+reading entirely: the kernel buffers fill and the write blocks). :attr:`dead` is set then, so
+the endpoint stops at once and frees the connection's slot.
+
+A replay uses :meth:`send_wait`, which waits for room instead of overflowing: history is
+sent as fast as the client reads it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-CLOSE_TOO_SLOW = 1013
+from netra_backend.app.websocket_core.codes import CloseCode
+
+CLOSE_TOO_SLOW = CloseCode.TRY_AGAIN_LATER
+CLOSE_TIMEOUT = 1.0
+"""Seconds a close frame may take to go out to a client that does not read."""
 
 
 class _Socket(Protocol):
@@ -28,27 +39,65 @@ class SenderClosedError(ConnectionError):
 class QueuedSender:
     """Queue frames for one socket and write them in order from a single task."""
 
-    def __init__(self, websocket: _Socket, max_queue: int) -> None:
+    def __init__(
+        self,
+        websocket: _Socket,
+        max_frames: int,
+        *,
+        max_chars: int = 8 * 1024 * 1024,
+        write_timeout: float = 10.0,
+    ) -> None:
         self._websocket = websocket
-        self._queue: asyncio.Queue[str] = asyncio.Queue(max_queue)
+        self._max_frames = max_frames
+        self._max_chars = max_chars
+        self._write_timeout = write_timeout
+        self._queue: deque[str] = deque()
+        self._chars = 0
         self._closed = False
-        self._overflowed = asyncio.Event()
+        self._too_slow = False
+        self._ready = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.dead = asyncio.Event()
+        """Set once the connection can take no more frames (overflow, timeout, send failure)."""
 
     @property
     def closed(self) -> bool:
         """True once the sender takes no more frames."""
         return self._closed
 
+    @property
+    def queued(self) -> int:
+        """Frames waiting to be written."""
+        return len(self._queue)
+
     async def send_text(self, data: str) -> None:
         """Queue one frame; raises :class:`SenderClosedError` if the connection is done."""
+        self.put(data)
+
+    def put(self, data: str) -> None:
+        """Queue one frame without waiting (see :meth:`send_text`)."""
         if self._closed:
             raise SenderClosedError("connection closed")
-        try:
-            self._queue.put_nowait(data)
-        except asyncio.QueueFull:
-            self._closed = True
-            self._overflowed.set()
-            raise SenderClosedError("client too slow: send queue full") from None
+        if len(self._queue) >= self._max_frames or self._chars + len(data) > self._max_chars:
+            self._fail(too_slow=True)
+            raise SenderClosedError("client too slow: send queue full")
+        self._queue.append(data)
+        self._chars += len(data)
+        self._idle.clear()
+        self._ready.set()
+        if len(self._queue) >= self._max_frames // 2 or self._chars > self._max_chars // 2:
+            self._room.clear()
+
+    async def send_wait(self, data: str) -> None:
+        """Queue one frame, first waiting while the queue is half full (for replays)."""
+        while not self._room.is_set():
+            if self._closed:
+                raise SenderClosedError("connection closed")
+            await self._room.wait()
+        self.put(data)
 
     @contextlib.asynccontextmanager
     async def running(self, flush_timeout: float = 1.0) -> AsyncIterator[QueuedSender]:
@@ -58,28 +107,57 @@ class QueuedSender:
             yield self
         finally:
             self._closed = True
+            self._room.set()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), flush_timeout)
+                await asyncio.wait_for(self._idle.wait(), flush_timeout)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await writer
 
+    def abort_too_slow(self) -> None:
+        """Give up on the client as too slow: drop what is queued and close with 1013."""
+        self._fail(too_slow=True)
+
+    def _fail(self, *, too_slow: bool) -> None:
+        self._closed = True
+        self._too_slow = self._too_slow or too_slow
+        self._room.set()
+        self._ready.set()
+        self.dead.set()
+
     async def _write_loop(self) -> None:
         while True:
-            if self._overflowed.is_set() and self._queue.empty():
-                await self._websocket.close(CLOSE_TOO_SLOW, "client too slow: send queue full")
+            if self._too_slow:
+                self._drain()
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(CLOSE_TIMEOUT):
+                        await self._websocket.close(CLOSE_TOO_SLOW, "client too slow")
                 return
-            text = await self._queue.get()
+            if not self._queue:
+                self._room.set()
+                self._idle.set()
+                self._ready.clear()
+                await self._ready.wait()
+                continue
+            text = self._queue[0]
             try:
-                await self._websocket.send_text(text)
+                async with asyncio.timeout(self._write_timeout):
+                    await self._websocket.send_text(text)
+            except TimeoutError:
+                self._fail(too_slow=True)
+                continue
             except Exception:  # noqa: BLE001 - any send failure means the client is gone
-                self._closed = True
+                self._fail(too_slow=False)
                 self._drain()
                 return
-            finally:
-                self._queue.task_done()
+            self._queue.popleft()
+            self._chars -= len(text)
+            if not self._room.is_set() and (
+                len(self._queue) < self._max_frames // 4 and self._chars < self._max_chars // 4
+            ):
+                self._room.set()
 
     def _drain(self) -> None:
-        while not self._queue.empty():
-            self._queue.get_nowait()
-            self._queue.task_done()
+        self._queue.clear()
+        self._chars = 0
+        self._idle.set()

@@ -31,6 +31,7 @@ def _schema(conn: Connection) -> dict[str, Any]:
         "tables": sorted(inspector.get_table_names()),
         "users": {c["name"] for c in inspector.get_columns("users")},
         "runs": {c["name"] for c in inspector.get_columns("runs")},
+        "events": {c["name"] for c in inspector.get_columns("events")},
         "run_indexes": {i["name"] for i in inspector.get_indexes("runs")},
         "user_uniques": [u["column_names"] for u in inspector.get_unique_constraints("users")],
         "run_fks": [
@@ -49,7 +50,7 @@ async def _check_schema(db: Database) -> None:
         schema = await conn.run_sync(_schema)
         revision = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
         diff = await conn.run_sync(_schema_diff)
-    assert schema["tables"] == ["alembic_version", "runs", "users"]
+    assert schema["tables"] == ["alembic_version", "event_cursors", "events", "runs", "users"]
     assert schema["users"] == {"id", "email", "password_hash", "subscription", "created_at"}
     assert schema["runs"] == {
         "id",
@@ -61,11 +62,13 @@ async def _check_schema(db: Database) -> None:
         "error",
         "started_at",
         "finished_at",
+        "lease_expires_at",
     }
+    assert schema["events"] == {"user_id", "seq", "run_id", "type", "created_at", "body"}
     assert {"ix_runs_user_id", "ix_runs_user_id_started_at"} <= schema["run_indexes"]
     assert schema["user_uniques"] == [["email"]]
     assert schema["run_fks"] == [("users", ["user_id"])]
-    assert revision == "0001"
+    assert revision == "0002"
     assert diff == [], f"models and migrations disagree: {diff}"
 
 
