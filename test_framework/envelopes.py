@@ -13,7 +13,7 @@ CRITICAL_EVENTS = (
     "tool_completed",
     "agent_completed",
 )
-TERMINAL_EVENTS = ("agent_completed", "agent_failed")
+TERMINAL_EVENTS = ("agent_completed", "agent_failed", "agent_cancelled")
 ENVELOPE_FIELDS = {
     "type": str,
     "data": dict,

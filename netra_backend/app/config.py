@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     history_ttl_seconds: float = Field(
         default=7 * 24 * 3600, gt=0, description="Events older than this are trimmed."
     )
+    history_trim_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often the retention limits are applied."
+    )
     run_lease_seconds: float = Field(
         default=30.0,
         ge=3.0,

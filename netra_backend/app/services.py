@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -123,23 +124,30 @@ class Services:
 
     async def _keep_house(self) -> None:
         lease = self.settings.run_lease_seconds
-        tick = lease / 3
-        ticks = 0
+        every = {
+            "lease": lease / 3,
+            "orphans": lease,
+            "trim": self.settings.history_trim_interval_seconds,
+        }
+        due = {job: time.monotonic() + interval for job, interval in every.items()}
         while True:
-            await asyncio.sleep(tick)
-            ticks += 1
-            try:
-                self.log.refresh_leases(self.runtime.run_ids(), lease_deadline(lease))
-                if ticks % 3 == 0:
-                    await settle_orphaned_runs(
-                        self.runs, self.hub, self.db, self.settings, at_start=False
-                    )
-                if ticks % 6 == 0:
-                    await self.trim_history()
-            except StorageError:
-                logger.warning("housekeeping skipped a round: the database is unavailable")
-            except Exception:
-                logger.exception("housekeeping failed; it runs again next round")
+            await asyncio.sleep(max(0.0, min(due.values()) - time.monotonic()))
+            now = time.monotonic()
+            for job in [job for job, at in due.items() if at <= now]:
+                due[job] = now + every[job]
+                try:
+                    if job == "lease":
+                        self.log.refresh_leases(self.runtime.run_ids(), lease_deadline(lease))
+                    elif job == "orphans":
+                        await settle_orphaned_runs(
+                            self.runs, self.hub, self.db, self.settings, at_start=False
+                        )
+                    else:
+                        await self.trim_history()
+                except StorageError:
+                    logger.warning("housekeeping (%s) skipped: the database is unavailable", job)
+                except Exception:
+                    logger.exception("housekeeping (%s) failed; it runs again next time", job)
 
     async def trim_history(self) -> None:
         """Apply ``NETRA_HISTORY_TTL_SECONDS`` and ``NETRA_HISTORY_MAX_EVENTS``."""

@@ -10,8 +10,9 @@ parsed (``messages``) and ``ping`` is answered at once.
 
 Resume: between :meth:`begin_replay` and :meth:`end_replay`, live events are held back; the
 replayed history goes out first, then ``resumed``, then the held events that were not already
-replayed, so no event is lost or repeated at the seam. Live events sent before the replay
-began are not replayed again.
+replayed, so no event is lost or repeated at the seam. The replay holds every retained event
+after the client's ``last_seq``, also any that reached this connection live before its
+``resume`` frame was read (a client keeps events by ``seq``, so it sees those twice at most).
 """
 
 from __future__ import annotations
@@ -98,8 +99,6 @@ class Session:
         self._bucket = TokenBucket(limits.rate_per_second, limits.burst, now)
         self._replaying = False
         self._held: list[tuple[int, str]] = []
-        self._first_live = 0
-        """``seq`` of the first live event sent before any replay (0: none yet)."""
         self._high = 0
         """The highest ``seq`` this connection has been sent."""
         self._replayed = 0
@@ -150,8 +149,6 @@ class Session:
             return None
         if seq <= self._high:
             return None
-        if not self._first_live:
-            self._first_live = seq
         self._high = seq
         return text
 
@@ -164,10 +161,7 @@ class Session:
     def replay(self, rows: list[tuple[int, str]]) -> list[str]:
         """The texts to send of one page of history (ascending ``seq``)."""
         out: list[str] = []
-        sent_low, sent_high = self._first_live, self._high
         for seq, text in rows:
-            if sent_low and sent_low <= seq <= sent_high:
-                continue  # went out live before the replay began
             out.append(text)
             self._replayed += 1
             self._high = max(self._high, seq)

@@ -152,3 +152,45 @@ async def test_sigkill_mid_run_does_not_leave_run_running() -> None:
             "message": "the server stopped before the run finished",
         }
         assert run["finished_at"] is not None
+
+
+async def _resume_all(port: int, token: str) -> list[dict[str, object]]:
+    """Every retained event of the token's user (resume from 0), through ``resumed``."""
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/api/ws", additional_headers={"Authorization": f"Bearer {token}"}
+    ) as connection:
+        await connection.send(json.dumps({"type": "resume", "last_seq": 0}))
+        frames = []
+        while True:
+            frame = json.loads(await connection.recv())
+            frames.append(frame)
+            if frame["type"] == "resumed":
+                return frames
+
+
+async def test_sigkill_mid_run_keeps_every_delivered_event_and_seq_continues() -> None:
+    with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
+        data_dir = Path(tmp)
+        port = _free_port()
+        with _netra_serve(data_dir, port) as process:
+            token, run_id = await _start_stalled_run(port)
+            process.kill()  # the client saw agent_started (seq 1) and agent_thinking (seq 2)
+        port = _free_port()
+        with _netra_serve(data_dir, port) as process:
+            frames = await _resume_all(port, token)
+            async with websockets.connect(
+                f"ws://127.0.0.1:{port}/api/ws",
+                additional_headers={"Authorization": f"Bearer {token}"},
+            ) as connection:
+                await connection.send(
+                    json.dumps({"type": "agent_request", "agent": "triage_agent", "message": "hi"})
+                )
+                next_run = json.loads(await connection.recv())
+            process.send_signal(signal.SIGINT)
+    *events, resumed = frames
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    assert [e["type"] for e in events] == ["agent_started", "agent_thinking", "agent_failed"]
+    assert all(e["run_id"] == run_id for e in events)
+    assert events[-1]["data"]["error"]["code"] == "interrupted"  # type: ignore[index]
+    assert resumed["data"] == {"last_seq": 3, "replayed": 3}
+    assert next_run["type"] == "agent_started" and next_run["seq"] == 4

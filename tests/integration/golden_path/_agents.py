@@ -60,8 +60,18 @@ async def _silent_agent(request: AgentRequest, run: RunHandle) -> JSONDict:
     return {"silent": True}
 
 
+async def _chatty_agent(request: AgentRequest, run: RunHandle) -> JSONDict:
+    # context.count thoughts, context.pause seconds apart: a run long enough to resume into.
+    count = int(request.context.get("count", 20))
+    pause = float(request.context.get("pause", 0.01))
+    for index in range(count):
+        await run.think(f"thought {index}")
+        await asyncio.sleep(pause)
+    return {"thoughts": count}
+
+
 def scripted_registry() -> AgentRegistry:
-    """``echo``, ``stall``, ``crash``, ``tool_crash``, ``not_a_dict`` and ``silent``."""
+    """``echo``, ``stall``, ``crash``, ``tool_crash``, ``not_a_dict``, ``silent``, ``chatty``."""
     agents: list[Any] = [
         FunctionAgent("echo", _echo_agent, "thinks, calls the echo tool, returns"),
         FunctionAgent("stall", _stall_agent, "never finishes on its own"),
@@ -69,6 +79,7 @@ def scripted_registry() -> AgentRegistry:
         FunctionAgent("tool_crash", _tool_crash_agent, "calls a tool that raises"),
         FunctionAgent("not_a_dict", _not_a_dict_agent, "returns a list"),
         FunctionAgent("silent", _silent_agent, "returns at once"),
+        FunctionAgent("chatty", _chatty_agent, "thinks context.count times, context.pause apart"),
     ]
     # list[Any]: mypy does not accept a frozen FunctionAgent as the Agent protocol, whose
     # name/description are declared as settable attributes.
