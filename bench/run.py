@@ -137,8 +137,10 @@ def scenario(kind: str, work: Path, secret: str, spec: dict[str, Any]) -> dict[s
         result = generate(server, work, spec)
     finally:
         servers.stop(server)
-    if server.process.returncode not in (0, -15) and "error" not in result:
+    if server.process.returncode not in (0, -15):
         result["server_exit"] = server.process.returncode
+    if tracebacks := server.tracebacks():
+        result["server_tracebacks"] = tracebacks
     return result
 
 
@@ -147,6 +149,7 @@ def _brief(result: dict[str, Any]) -> str:
         return f"FAILED: {result['error']}"
     keys = ("runs_per_s", "p50_ms", "p99_ms", "failures", "success_percent", "conn_per_s")
     keys += ("rss_per_conn_kib", "client_cpu_percent", "events_per_s", "supported")
+    keys += ("warmup_s", "server_exit", "server_tracebacks")
     return ", ".join(
         f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
         for k in keys

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
+from picows import WSCloseCode, WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 EventHandler = Callable[[bytes], None]
 HANDSHAKE_TIMEOUT = 15.0
@@ -74,7 +74,7 @@ class _Client(WSListener):
     def close(self) -> None:
         """Start a normal close; ``closed`` resolves when the socket is gone."""
         if self.transport is not None and not self.transport.is_disconnected:
-            self.transport.send_close()
+            self.transport.send_close(WSCloseCode.OK)
             self.transport.disconnect()
 
 

@@ -5,8 +5,8 @@ its own core, so the load never competes with the server for a CPU. Scenarios:
 
 * ``closed_loop`` - N connections, one token each; every connection sends a triage_agent
   request, waits for its ``agent_completed`` (``agent_failed``/``error``/a close count as
-  failures), sends the next, for warm-up + duration seconds. Only runs sent after the
-  warm-up and finished inside the window are timed.
+  failures), sends the next, for warm-up + duration seconds. Runs and events are counted
+  when they arrive inside the window; only runs also sent inside it are timed.
 * ``storm`` - open N connections with at most C handshakes in flight, each confirmed by
   ping -> pong, and hold them to read the server's RSS growth.
 * ``replay`` - fill one user's log, then time ``resume`` from ``last_seq`` 0 to ``resumed``.
@@ -36,7 +36,7 @@ REQUEST = {
 }
 FAILURES = frozenset({b"agent_failed", b"error", b"disconnected"})
 # Frames that are not events of a run (not counted in events/s).
-CONTROL = frozenset({b"pong", b"disconnected", b"resumed", b"resume_failed"})
+CONTROL = frozenset({b"pong", b"error", b"disconnected", b"resumed", b"resume_failed"})
 
 
 def rss_kib(pid: int) -> int:
@@ -78,6 +78,48 @@ async def _close_all(clients: list[Any]) -> None:
         await asyncio.wait([asyncio.ensure_future(c.closed) for c in clients], timeout=10)
 
 
+class _Window:
+    """The measured window of a closed loop.
+
+    It opens once the warm-up has passed *and* every connection has finished a first run:
+    with 1000 connections one round can take longer than the warm-up, and counting from
+    the first burst would mix start-up with the steady state. Bounded by ``MAX_WARMUP``.
+    """
+
+    MAX_WARMUP = 30.0
+
+    def __init__(self, connections: int, warmup: float, duration: float) -> None:
+        self.start = self.end = float("inf")
+        self.duration = duration
+        self.opened = asyncio.get_running_loop().create_future()
+        self._waiting = connections
+        self._warmed = False
+        loop = asyncio.get_running_loop()
+        loop.call_later(warmup, self._warm_up_over)
+        loop.call_later(self.MAX_WARMUP, self._open)
+
+    def first_run_done(self) -> None:
+        """One more connection has finished its first run."""
+        self._waiting -= 1
+        self._maybe_open()
+
+    def _warm_up_over(self) -> None:
+        # A flag, not a clock comparison: the loop's timer may fire a hair before
+        # perf_counter says the warm-up is over, and the window would never open.
+        self._warmed = True
+        self._maybe_open()
+
+    def _maybe_open(self) -> None:
+        if self._waiting <= 0 and self._warmed:
+            self._open()
+
+    def _open(self) -> None:
+        if not self.opened.done():
+            self.start = time.perf_counter()
+            self.end = self.start + self.duration
+            self.opened.set_result(None)
+
+
 async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
     """The closed-loop run: runs/s, events/s and request -> agent_completed latency."""
     protocol, port, n = spec["protocol"], spec["port"], spec["connections"]
@@ -87,15 +129,13 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
     if not clients:
         raise RuntimeError(f"no connection opened ({refused} refused)")
     loop = asyncio.get_running_loop()
-    start = time.perf_counter()
-    window_start = start + spec["warmup"]
-    window_end = window_start + spec["duration"]
+    window = _Window(len(clients), spec["warmup"], spec["duration"])
     latencies: list[float] = []
     counts = {"ok": 0, "failed": 0, "events": 0, "in_flight": 0}
-    cpu0 = os.times()
 
     def attach(client: Any) -> None:
         sent_at = 0.0
+        finished_one = False
 
         def send() -> None:
             nonlocal sent_at
@@ -104,28 +144,36 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
             client.send_json(REQUEST)
 
         def on_event(kind: bytes) -> None:
+            nonlocal finished_one
             now = time.perf_counter()
-            inside = window_start <= now <= window_end
+            inside = window.start <= now <= window.end
             if kind not in CONTROL and inside:
                 counts["events"] += 1
-            if kind == b"agent_completed" or kind in FAILURES:
-                counts["in_flight"] -= 1
-                if inside:
-                    if kind == b"agent_completed":
-                        counts["ok"] += 1
-                        if sent_at >= window_start:
-                            latencies.append((now - sent_at) * 1000)
-                    else:
-                        counts["failed"] += 1
-                if now < window_end and kind != b"disconnected":
-                    send()
+            if kind != b"agent_completed" and kind not in FAILURES:
+                return
+            counts["in_flight"] -= 1
+            if not finished_one:
+                finished_one = True
+                window.first_run_done()
+            if inside:
+                if kind == b"agent_completed":
+                    counts["ok"] += 1
+                    if sent_at >= window.start:
+                        latencies.append((now - sent_at) * 1000)
+                else:
+                    counts["failed"] += 1
+            if now < window.end and kind != b"disconnected":
+                send()
 
         client.on_event = on_event
         send()
 
+    started = time.perf_counter()
     for client in clients:
         attach(client)
-    await asyncio.sleep(window_end - time.perf_counter())
+    await window.opened
+    cpu0 = os.times()
+    await asyncio.sleep(window.end - time.perf_counter())
     cpu1 = os.times()
     # Let the last runs drain (bounded) so closing does not race their events.
     drain_until = loop.time() + 5
@@ -136,6 +184,7 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
     return {
         "connections": len(clients),
         "connections_refused": refused,
+        "warmup_s": window.start - started,
         "duration_s": duration,
         "runs": counts["ok"],
         "failures": counts["failed"],
@@ -144,7 +193,7 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
         # Shows the client was not the bottleneck (100 = its whole core).
         "client_cpu_percent": 100
         * ((cpu1.user - cpu0.user) + (cpu1.system - cpu0.system))
-        / (window_end - start),
+        / duration,
         **latency_summary(latencies),
         "latencies_ms": latencies,
     }

@@ -71,6 +71,13 @@ class Server:
     port: int
     process: subprocess.Popen[bytes]
     log: Path
+    log_offset: int = 0
+
+    def tracebacks(self) -> int:
+        """Tracebacks this process wrote to its log: a server in trouble skews its figures."""
+        with self.log.open("rb") as log:
+            log.seek(self.log_offset)
+            return log.read().count(b"Traceback")
 
     @property
     def protocol(self) -> str:
@@ -111,6 +118,7 @@ def start(kind: str, work_dir: Path, secret: str) -> Server:
     raise_fd_limit()
     port = _netra.free_port()
     log = work_dir / f"{kind}.log"
+    offset = log.stat().st_size if log.exists() else 0
     if kind == "netra":
         data_dir = work_dir / "netra-data"
         data_dir.mkdir(exist_ok=True)
@@ -130,7 +138,7 @@ def start(kind: str, work_dir: Path, secret: str) -> Server:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-    server = Server(kind, port, process, log)
+    server = Server(kind, port, process, log, offset)
     try:
         if kind == "netra":
             import asyncio
