@@ -224,7 +224,7 @@ def describe(plan: Plan) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run the plan, print the table, write JSON and PNG."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="short smoke run (~1 minute)")
+    parser.add_argument("--quick", action="store_true", help="short smoke run (~30 s)")
     parser.add_argument(
         "--servers",
         default=",".join(SERVERS),
