@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test clean
+.PHONY: install serve test bench clean
 
 install: $(STAMP)
 
@@ -21,6 +21,16 @@ serve: install
 
 test: install
 	$(BIN)/python tests/unified_test_runner.py --execution-mode comprehensive
+
+# Load benchmark (not part of `make test`): Netra vs bare FastAPI vs python-socketio, ~4 min.
+BENCH_STAMP := $(VENV)/.installed-bench
+
+$(BENCH_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .netra .pytest_cache .coverage htmlcov

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import httpx
@@ -39,7 +39,15 @@ def summary(name: str, samples_ms: list[float]) -> str:
     )
 
 
-def start_server(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
+def start_server(
+    port: int,
+    data_dir: Path,
+    log: Path,
+    *,
+    extra_env: Mapping[str, str] | None = None,
+    command_prefix: Sequence[str] = (),
+) -> subprocess.Popen[bytes]:
+    """Start ``netra serve``; ``extra_env`` adds settings, ``command_prefix`` e.g. taskset."""
     env = {
         **os.environ,
         "NETRA_DATA_DIR": str(data_dir),
@@ -48,10 +56,12 @@ def start_server(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes
         # limiter is not what is measured here.
         "NETRA_WS_RATE_LIMIT_PER_SECOND": "10000",
         "NETRA_WS_RATE_LIMIT_BURST": "10000",
+        **(extra_env or {}),
     }
-    with log.open("wb") as out:
+    with log.open("ab") as out:
         return subprocess.Popen(
             [
+                *command_prefix,
                 sys.executable,
                 "-m",
                 "netra_backend.cli",
@@ -94,9 +104,13 @@ async def until(connection: ClientConnection, wanted: str) -> dict[str, object]:
             raise RuntimeError(f"unexpected frame: {frame}")
 
 
-async def register(base_url: str, prefix: str = "bench") -> str:
-    """Register a fresh user and return their token."""
-    async with httpx.AsyncClient(timeout=30.0) as http:
+async def register(
+    base_url: str, prefix: str = "bench", http: httpx.AsyncClient | None = None
+) -> str:
+    """Register a fresh user and return their token (over ``http`` when given)."""
+    async with contextlib.AsyncExitStack() as stack:
+        if http is None:
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0))
         response = await http.post(
             f"{base_url}/api/auth/register",
             json={

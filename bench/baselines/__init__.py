@@ -1,0 +1,1 @@
+"""Baseline servers the load benchmark compares Netra with (each runs as its own process)."""
