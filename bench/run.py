@@ -118,8 +118,11 @@ def generate(server: servers.Server, work: Path, spec: dict[str, Any]) -> dict[s
         cwd=servers.BENCH_DIR,
         env=servers.child_env(),
     )
+    profiler = _profile(server, spec)
     try:
         code = process.wait(spec["time_limit"] + 30)
+        if profiler is not None:
+            profiler.wait(60)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(5)
@@ -128,6 +131,25 @@ def generate(server: servers.Server, work: Path, spec: dict[str, Any]) -> dict[s
         return {"error": f"load process exited with {code}"}
     result: dict[str, Any] = json.loads(out_path.read_text())
     return result
+
+
+PROFILE_DIR: Path | None = None
+"""``--profile DIR``: py-spy records the Netra server during each closed-loop scenario."""
+
+
+def _profile(server: servers.Server, spec: dict[str, Any]) -> subprocess.Popen[bytes] | None:
+    if PROFILE_DIR is None or server.protocol != "netra" or spec["scenario"] != "closed_loop":
+        return None
+    py_spy = Path(sys.executable).with_name("py-spy")
+    out = PROFILE_DIR / f"netra-{spec['connections']}.txt"
+    # Collapsed stacks (one line per stack, a count at the end): grep- and flamegraph-ready.
+    return subprocess.Popen(
+        [str(py_spy), "record", "--pid", str(server.pid), "--format", "raw", "--rate", "250",
+         "--duration", str(int(spec["warmup"] + spec["duration"])), "--nonblocking",
+         "-o", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def scenario(kind: str, work: Path, secret: str, spec: dict[str, Any]) -> dict[str, Any]:
@@ -226,11 +248,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="short smoke run (~30 s)")
     parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy the Netra server under closed-loop load into DIR"
+    )
+    parser.add_argument(
         "--servers",
         default=",".join(SERVERS),
         help=f"comma-separated subset of {','.join(SERVERS)}",
     )
     args = parser.parse_args(argv)
+    if args.profile is not None:
+        global PROFILE_DIR
+        PROFILE_DIR = Path(args.profile).resolve()
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
     plan = QUICK if args.quick else Plan()
     chosen = tuple(s for s in SERVERS if s in args.servers.split(","))
     plan = Plan(**{**asdict(plan), "servers": chosen})

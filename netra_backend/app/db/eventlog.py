@@ -18,14 +18,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from netra_backend.app.db.errors import translate_db_errors
 from netra_backend.app.db.models import Event, EventCursor, Run, RunStatus, utcnow
@@ -114,6 +114,7 @@ class EventLogWriter:
         self._room = asyncio.Event()
         self._room.set()
         self._task: asyncio.Task[None] | None = None
+        self._thread: ThreadPoolExecutor | None = None
         self._closing = False
         self.healthy = True
         self.commits = 0
@@ -230,6 +231,9 @@ class EventLogWriter:
                 op.done.exception()  # retrieved: nobody may be waiting any more
         if self._pending:
             logger.error("event log closed with %d operations not committed", len(self._pending))
+        if self._thread is not None:
+            self._thread.shutdown(wait=True)
+            self._thread = None
 
     async def _run(self) -> None:
         delay = self._retry
@@ -288,10 +292,18 @@ class EventLogWriter:
                 logger.exception("delivering committed events failed")
 
     async def _commit(self, ops: Sequence[_Op]) -> None:
+        batch = _batch_of(ops)
         try:
             with translate_db_errors("commit the event log"):
-                async with self._db.log_engine.begin() as conn:
-                    await self._write(conn, _batch_of(ops))
+                if self._db.log_sync_engine is not None:
+                    if self._thread is None:
+                        self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-log")
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(self._thread, self._commit_sync, batch)
+                else:
+                    assert self._db.log_engine is not None
+                    async with self._db.log_engine.begin() as conn:
+                        await conn.run_sync(self._write, batch)
         except StorageError as exc:
             if not isinstance(exc.__cause__, IntegrityError) or len(ops) == 1:
                 if len(ops) == 1 and isinstance(exc.__cause__, IntegrityError):
@@ -308,11 +320,16 @@ class EventLogWriter:
             op.done.set_exception(exc)
         op.kind, op.payload = "trim", None  # nothing to deliver for it
 
-    async def _write(self, conn: AsyncConnection, batch: _Batch) -> None:
+    def _commit_sync(self, batch: _Batch) -> None:
+        assert self._db.log_sync_engine is not None
+        with self._db.log_sync_engine.begin() as conn:
+            self._write(conn, batch)
+
+    def _write(self, conn: Connection, batch: _Batch) -> None:
         if batch.creates:
-            await conn.execute(insert(RUNS), list(batch.creates.values()))
+            conn.execute(insert(RUNS), list(batch.creates.values()))
         if batch.events:
-            await conn.execute(
+            conn.execute(
                 insert(EVENTS),
                 [
                     {
@@ -329,12 +346,12 @@ class EventLogWriter:
             last: dict[str, int] = {}
             for e in batch.events:
                 last[e.user_id] = max(e.seq, last.get(e.user_id, 0))
-            await conn.execute(
+            conn.execute(
                 self._upsert_cursor(),
                 [{"user_id": u, "last_seq": s} for u, s in last.items()],
             )
         if batch.finishes:
-            await conn.execute(
+            conn.execute(
                 update(RUNS)
                 .where(RUNS.c.id == bindparam("b_id"))
                 .values(
@@ -347,7 +364,7 @@ class EventLogWriter:
                 batch.finishes,
             )
         if batch.leases:
-            await conn.execute(
+            conn.execute(
                 update(RUNS)
                 .where(RUNS.c.id == bindparam("b_id"), RUNS.c.status == RunStatus.RUNNING.value)
                 .values(lease_expires_at=bindparam("b_lease")),
@@ -357,9 +374,9 @@ class EventLogWriter:
             if trim is None:
                 continue
             if trim["before"] is not None:
-                await conn.execute(delete(EVENTS).where(EVENTS.c.created_at < trim["before"]))
+                conn.execute(delete(EVENTS).where(EVENTS.c.created_at < trim["before"]))
             if trim["user_id"] is not None:
-                await conn.execute(
+                conn.execute(
                     delete(EVENTS).where(
                         EVENTS.c.user_id == trim["user_id"], EVENTS.c.seq < trim["below_seq"]
                     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -64,8 +64,9 @@ def _upgrade_head(connection: Connection) -> None:
 class Database:
     """An async engine plus session factory for one database URL.
 
-    ``log_engine`` is a second engine with one connection, for the event log's single writer:
-    its batches never wait behind HTTP requests in the pool, nor they behind it. On
+    ``log_engine`` (PostgreSQL) or ``log_sync_engine`` (SQLite) is a second engine with one
+    connection, for the event log's single writer: its batches never wait behind HTTP
+    requests in the pool, nor they behind it. On
     PostgreSQL every connection has a connect timeout and a statement timeout, so a database
     that hangs answers with ``StorageError`` quickly instead of hanging every caller.
     """
@@ -92,12 +93,24 @@ class Database:
         # hide_parameters: a failed statement's error (which gets logged) must not carry its
         # bound values, such as a new user's password hash or a run's request.
         self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True, **pool)
-        self.log_engine: AsyncEngine = create_async_engine(
-            self.url, hide_parameters=True, **{**pool, "pool_size": 1, "max_overflow": 0}
-        )
+        # The log writer's own connection. On SQLite a plain (synchronous) engine, driven from
+        # one worker thread a whole batch at a time: aiosqlite would hop threads per statement.
+        self.log_engine: AsyncEngine | None = None
+        self.log_sync_engine: Engine | None = None
         if is_sqlite:
+            self.log_sync_engine = create_engine(
+                self.url.set(drivername="sqlite"),
+                hide_parameters=True,
+                pool_size=1,
+                max_overflow=0,
+                pool_timeout=30.0,
+            )
             event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
-            event.listen(self.log_engine.sync_engine, "connect", _sqlite_on_connect)
+            event.listen(self.log_sync_engine, "connect", _sqlite_on_connect)
+        else:
+            self.log_engine = create_async_engine(
+                self.url, hide_parameters=True, **{**pool, "pool_size": 1, "max_overflow": 0}
+            )
         self.sessionmaker: async_sessionmaker[AsyncSession] = async_sessionmaker(
             self.engine, expire_on_commit=False
         )
@@ -132,5 +145,8 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         with translate_db_errors("close the connection pool"):
-            await self.log_engine.dispose()
+            if self.log_engine is not None:
+                await self.log_engine.dispose()
+            if self.log_sync_engine is not None:
+                self.log_sync_engine.dispose()
             await self.engine.dispose()
