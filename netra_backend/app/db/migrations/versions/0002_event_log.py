@@ -33,7 +33,6 @@ def upgrade() -> None:
         sa.Column("body", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("user_id", "seq", name="pk_events"),
     )
-    op.create_index("ix_events_run_id", "events", ["run_id"])
     op.create_index("ix_events_created_at", "events", ["created_at"])
     op.create_table(
         "event_cursors",
@@ -58,5 +57,4 @@ def downgrade() -> None:
         batch.drop_column("lease_expires_at")
     op.drop_table("event_cursors")
     op.drop_index("ix_events_created_at", table_name="events")
-    op.drop_index("ix_events_run_id", table_name="events")
     op.drop_table("events")
