@@ -11,7 +11,6 @@ on a client that does not read (1013).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
@@ -104,18 +103,19 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     services.hub.attach(context)
     try:
         async with sender.running():
-            receiving = asyncio.create_task(
-                _receive_loop(websocket, context, connection, services, token.expires_at)
-            )
-            dead = asyncio.create_task(sender.dead.wait())
+            # A dead writer (client too slow or gone) interrupts the read at once, so the
+            # connection's slot is freed without a second task per connection to watch it.
+            endpoint = asyncio.current_task()
+            assert endpoint is not None
+            sender.on_dead = endpoint.cancel
             try:
-                await asyncio.wait({receiving, dead}, return_when=asyncio.FIRST_COMPLETED)
+                await _receive_loop(websocket, context, connection, services, token.expires_at)
+            except asyncio.CancelledError:
+                if not sender.dead.is_set() or endpoint.cancelling() > 1:
+                    raise
+                endpoint.uncancel()
             finally:
-                for task in (receiving, dead):
-                    task.cancel()
-                for task in (receiving, dead):
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+                sender.on_dead = None
     finally:
         services.hub.detach(context)
         await context.websocket_manager.remove_connection(context.websocket_client_id)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from netra_backend.app.websocket_core.codes import CloseCode
@@ -66,6 +66,8 @@ class QueuedSender:
         self._writer: asyncio.Task[None] | None = None
         self.dead = asyncio.Event()
         """Set once the connection can take no more frames (overflow, timeout, send failure)."""
+        self.on_dead: Callable[[], object] | None = None
+        """Called once when :attr:`dead` is set (the endpoint stops reading then)."""
 
     @property
     def closed(self) -> bool:
@@ -147,7 +149,10 @@ class QueuedSender:
         self._too_slow = self._too_slow or too_slow
         self._room.set()
         self._ready.set()
-        self.dead.set()
+        if not self.dead.is_set():
+            self.dead.set()
+            if self.on_dead is not None:
+                self.on_dead()
 
     async def _write_loop(self) -> None:
         loop = asyncio.get_running_loop()
