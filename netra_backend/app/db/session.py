@@ -8,11 +8,13 @@ Database-library exceptions never leave this package: :meth:`Database.session` a
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -57,6 +59,14 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def json_dumps(value: Any) -> str:
+    """JSON columns' serializer: orjson (its refusals, such as ints over 64 bits, via json)."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def _upgrade_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
@@ -92,6 +102,7 @@ class Database:
         )
         # hide_parameters: a failed statement's error (which gets logged) must not carry its
         # bound values, such as a new user's password hash or a run's request.
+        pool["json_serializer"] = json_dumps
         self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True, **pool)
         # The log writer's own connection. On SQLite a plain (synchronous) engine, driven from
         # one worker thread a whole batch at a time: aiosqlite would hop threads per statement.
@@ -104,6 +115,7 @@ class Database:
                 pool_size=1,
                 max_overflow=0,
                 pool_timeout=30.0,
+                json_serializer=json_dumps,
             )
             event.listen(self.engine.sync_engine, "connect", _sqlite_on_connect)
             event.listen(self.log_sync_engine, "connect", _sqlite_on_connect)
