@@ -12,7 +12,7 @@ from typing import Final
 from sqlalchemy import select, update
 
 from netra_backend.app.auth.passwords import hash_password, needs_rehash, verify_password
-from netra_backend.app.db import Database, User
+from netra_backend.app.db import BatchLoader, Database, User
 from netra_backend.app.errors import AuthError
 
 SUBSCRIPTIONS: Final[tuple[str, ...]] = ("free", "early", "mid", "enterprise")
@@ -90,6 +90,12 @@ class UserStore:
             await self._rehash(user.id, password)
         return UserRecord.from_model(user)
 
+    async def existing(self, user_ids: list[str]) -> dict[str, bool]:
+        """``{user_id: True}`` for those of ``user_ids`` that have an account."""
+        async with self._db.session("look users up") as session:
+            rows = await session.scalars(select(User.id).where(User.id.in_(user_ids)))
+            return dict.fromkeys(rows, True)
+
     async def get(self, user_id: str) -> UserRecord | None:
         """The account with this id, or ``None``."""
         async with self._db.session("read a user") as session:
@@ -117,7 +123,7 @@ class KnownUsers:
     def __init__(
         self, users: UserStore, ttl_seconds: float = 60.0, max_entries: int = 100_000
     ) -> None:
-        self._users = users
+        self._lookup = BatchLoader(users.existing)
         self._ttl = ttl_seconds
         self._max = max_entries
         self._seen: dict[str, float] = {}
@@ -128,7 +134,7 @@ class KnownUsers:
         seen = self._seen.get(user_id)
         if seen is not None and now - seen < self._ttl:
             return True
-        if await self._users.get(user_id) is None:
+        if not await self._lookup.load(user_id):
             self._seen.pop(user_id, None)
             return False
         if len(self._seen) >= self._max:

@@ -8,6 +8,7 @@ Database-library exceptions are translated inside this package into ``StorageErr
 
 from __future__ import annotations
 
+from netra_backend.app.db.batching import BatchLoader
 from netra_backend.app.db.eventlog import (
     EventLogWriter,
     EventStore,
@@ -21,6 +22,7 @@ from netra_backend.app.db.session import Database
 
 __all__ = [
     "Base",
+    "BatchLoader",
     "Database",
     "EventLogWriter",
     "EventStore",

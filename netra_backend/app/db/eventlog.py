@@ -405,6 +405,17 @@ class EventStore:
                 )
         return int(value or 0)
 
+    async def last_seqs(self, user_ids: list[str]) -> dict[str, int]:
+        """``{user_id: last seq}`` of those of ``user_ids`` that have a cursor."""
+        with translate_db_errors("read event cursors"):
+            async with self._db.engine.connect() as conn:
+                rows = await conn.execute(
+                    select(CURSORS.c.user_id, CURSORS.c.last_seq).where(
+                        CURSORS.c.user_id.in_(user_ids)
+                    )
+                )
+                return {str(user): int(seq) for user, seq in rows}
+
     async def oldest_seq(self, user_id: str) -> int | None:
         """The smallest retained ``seq`` of the user, or None when nothing is retained."""
         with translate_db_errors(f"read the event log of user {user_id!r}"):

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from netra_backend.app.db import EventLogWriter, EventStore, LoggedEvent
+from netra_backend.app.db import BatchLoader, EventLogWriter, EventStore, LoggedEvent
 from netra_backend.app.websocket_core.context import UserWebSocketContext
 from netra_backend.app.websocket_core.events import (
     TERMINAL_EVENTS,
@@ -55,6 +55,7 @@ class UserEventHub:
         self._loading: dict[str, asyncio.Future[UserStream]] = {}
         self.log = log
         self._store = store
+        self._cursors = BatchLoader(store.last_seqs) if store is not None else None
 
     async def load(self, user_id: str) -> UserStream:
         """The user's stream, its numbering read from the log the first time."""
@@ -70,7 +71,8 @@ class UserEventHub:
         future: asyncio.Future[UserStream] = asyncio.get_running_loop().create_future()
         self._loading[user_id] = future
         try:
-            last = await self._store.last_seq(user_id)
+            assert self._cursors is not None
+            last = await self._cursors.load(user_id) or 0
             stream = self._streams.setdefault(user_id, UserStream(user_id, last))
             future.set_result(stream)
             return stream
