@@ -245,27 +245,52 @@ class EventLogWriter:
                 await self._wake.wait()
                 continue
             ops = self._take()
-            try:
-                await self._commit(ops)
-            except StorageError:
+            committed, rest = await self._commit_all(ops)
+            if committed:
+                delay = self._retry
+                if not self.healthy:
+                    logger.warning("event log commits again")
+                self.healthy = True
+                self.commits += 1
+                if len(self._pending) < self._high_water // 2:
+                    self._room.set()
+                await self._committed(committed)
+            if rest:
+                # Not committed (the database failed): keep them first in line, in order.
                 self.failures += 1
                 if self.healthy:
-                    logger.exception("event log commit failed; retrying until the database answers")
+                    logger.error("event log commit failed; retrying until the database answers")
                 self.healthy = False
-                self._pending[:0] = ops
+                self._pending[:0] = rest
                 if self._closing:
                     return
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_retry)
-                continue
-            delay = self._retry
-            if not self.healthy:
-                logger.warning("event log commits again")
-            self.healthy = True
-            self.commits += 1
-            if len(self._pending) < self._high_water // 2:
-                self._room.set()
-            await self._committed(ops)
+
+    async def _commit_all(self, ops: list[_Op]) -> tuple[list[_Op], list[_Op]]:
+        """Commit ``ops``; return (those committed, those still to commit)."""
+        try:
+            await self._commit(ops)
+            return ops, []
+        except StorageError as exc:
+            if not isinstance(exc.__cause__, IntegrityError):
+                return [], ops
+            if len(ops) == 1:
+                self._drop(ops[0], exc)
+                return ops, []
+        # The batch's content was refused: one at a time, to find the bad operation and keep
+        # the others. A failure of the database itself half-way stops there: what committed
+        # so far is delivered, the rest is retried (never written twice).
+        committed: list[_Op] = []
+        for index, op in enumerate(ops):
+            try:
+                await self._commit([op])
+            except StorageError as exc:
+                if not isinstance(exc.__cause__, IntegrityError):
+                    return committed, ops[index:]
+                self._drop(op, exc)
+            committed.append(op)
+        return committed, []
 
     def _take(self) -> list[_Op]:
         size = 0
@@ -293,26 +318,16 @@ class EventLogWriter:
 
     async def _commit(self, ops: Sequence[_Op]) -> None:
         batch = _batch_of(ops)
-        try:
-            with translate_db_errors("commit the event log"):
-                if self._db.log_sync_engine is not None:
-                    if self._thread is None:
-                        self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-log")
-                    loop = asyncio.get_running_loop()
-                    await loop.run_in_executor(self._thread, self._commit_sync, batch)
-                else:
-                    assert self._db.log_engine is not None
-                    async with self._db.log_engine.begin() as conn:
-                        await conn.run_sync(self._write, batch)
-        except StorageError as exc:
-            if not isinstance(exc.__cause__, IntegrityError) or len(ops) == 1:
-                if len(ops) == 1 and isinstance(exc.__cause__, IntegrityError):
-                    self._drop(ops[0], exc)
-                    return
-                raise
-            # The batch's content was refused: find the bad operation, keep the others.
-            for op in ops:
-                await self._commit([op])
+        with translate_db_errors("commit the event log"):
+            if self._db.log_sync_engine is not None:
+                if self._thread is None:
+                    self._thread = ThreadPoolExecutor(1, thread_name_prefix="event-log")
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(self._thread, self._commit_sync, batch)
+            else:
+                assert self._db.log_engine is not None
+                async with self._db.log_engine.begin() as conn:
+                    await conn.run_sync(self._write, batch)
 
     def _drop(self, op: _Op, exc: StorageError) -> None:
         logger.error("event log dropped a %s operation the database refused: %s", op.kind, exc)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netra_backend.app.db import BatchLoader, EventLogWriter, EventStore, LoggedEvent
+from netra_backend.app.errors import ManagerMisuseError
 from netra_backend.app.websocket_core.context import UserWebSocketContext
 from netra_backend.app.websocket_core.events import (
     TERMINAL_EVENTS,
@@ -125,7 +126,8 @@ class UserEventHub:
         """Number one event of ``user_id``, log it, and deliver it once it is committed.
 
         Returns when the event is queued for the log, or (``wait``; by default for terminal
-        events) once it is committed and handed to the connections. Waits first while the
+        events) once it is committed; its hand-over to the connections follows in the same
+        step of the writer. Waits first while the
         log's backlog is over its high-water mark.
         """
         stream = await self.load(user_id)
@@ -157,5 +159,8 @@ class UserEventHub:
     def _stream_now(self, user_id: str) -> UserStream:
         stream = self._streams.get(user_id)
         if stream is None:
+            if self._store is not None:
+                # Numbering must continue from the stored cursor: load() reads it.
+                raise ManagerMisuseError(f"stream of user {user_id!r} used before load()")
             stream = self._streams[user_id] = UserStream(user_id)
         return stream

@@ -106,7 +106,7 @@ class QueuedSender:
         self.put(data)
 
     @contextlib.asynccontextmanager
-    async def running(self, flush_timeout: float = 1.0) -> AsyncIterator[QueuedSender]:
+    async def running(self, flush_timeout: float = 2.0) -> AsyncIterator[QueuedSender]:
         """Run the writer for the duration of the block; flush what is queued on the way out."""
         writer = self._writer = asyncio.create_task(self._write_loop())
         self._arm()
@@ -147,6 +147,8 @@ class QueuedSender:
     def _fail(self, *, too_slow: bool) -> None:
         self._closed = True
         self._too_slow = self._too_slow or too_slow
+        if too_slow:
+            self._idle.clear()  # set again once the writer has sent the 1013 close
         self._room.set()
         self._ready.set()
         if not self.dead.is_set():
@@ -158,10 +160,14 @@ class QueuedSender:
         loop = asyncio.get_running_loop()
         while True:
             if self._too_slow:
-                self._drain()
+                # Queue dropped, but "idle" only once the close went out (or gave up): the
+                # endpoint's exit waits for it, so the 1013 is not cancelled half-way.
+                self._queue.clear()
+                self._chars = 0
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(CLOSE_TIMEOUT):
                         await self._websocket.close(CLOSE_TOO_SLOW, "client too slow")
+                self._idle.set()
                 return
             if not self._queue:
                 self._room.set()

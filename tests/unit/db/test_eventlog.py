@@ -406,16 +406,6 @@ async def test_refreshed_leases_keep_a_run_from_being_claimed(
     assert claimed["run_id"] == "run-1"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "EventLogWriter._commit: when a batch is retried one operation at a time (after an "
-        "IntegrityError) and the database fails part-way (not a constraint), _run puts the "
-        "WHOLE batch back, so operations already committed one by one are written again, "
-        "refused as duplicates and dropped: the event is in the log but on_commit never "
-        "delivers it (and a waiter would get StorageError for a committed event)"
-    ),
-)
 async def test_a_database_failure_during_the_one_by_one_retry_loses_no_delivery(
     db: Database, delivered: Delivered
 ) -> None:

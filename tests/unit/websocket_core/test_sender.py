@@ -111,15 +111,6 @@ async def test_put_up_to_max_chars_is_accepted() -> None:
     assert socket.closes == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "QueuedSender.running() cancels the writer as soon as the queue is drained; on "
-        "overflow the writer drains first and only then awaits websocket.close(1013), so a "
-        "close that needs more than one loop turn (any real socket) is cancelled when the "
-        "endpoint leaves running() on `dead` (route.py does so at once): the 1013 is lost"
-    ),
-)
 async def test_overflow_close_completes_when_the_endpoint_leaves_at_once() -> None:
     socket = StandInSocket(close_yields=20)  # a close frame takes a few turns to go out
     sender = QueuedSender(socket, 2)
