@@ -5,6 +5,7 @@ stops reading is closed with 1013, frees its slot, and does not hold up shutdown
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,8 @@ import httpx
 import pytest
 import websockets
 
+from test_framework.server import start_server
+from test_framework.users import register_or_login
 from test_framework.websocket_helpers import WebSocketTestClient
 from tests.integration.golden_path._agents import scripted_registry
 from tests.integration.golden_path._protocol import assert_error_frame, next_frame
@@ -148,3 +151,38 @@ async def test_a_client_that_never_reads_is_closed_and_frees_its_slot(
         assert frame == {"type": "pong"}, "the stalled client's slot was never freed"
     finally:
         stalled.transport.abort()
+
+
+async def test_shutdown_completes_within_its_grace_with_a_client_that_never_reads() -> None:
+    env = {
+        "NETRA_SHUTDOWN_GRACE_SECONDS": "2",
+        # Long, so the write timeout cannot rescue shutdown: the grace period must.
+        "NETRA_WS_SEND_TIMEOUT_SECONDS": "120",
+        "NETRA_WS_SEND_QUEUE_BYTES": str(64 * 1024 * 1024),
+        "NETRA_WS_SEND_QUEUE_SIZE": "100000",
+        "NETRA_MAX_CONCURRENT_RUNS_PER_USER": "200",
+        "NETRA_WS_RATE_LIMIT_PER_SECOND": "10000",
+        "NETRA_WS_RATE_LIMIT_BURST": "10000",
+        "NETRA_MAX_MESSAGE_CHARS": "16000",
+    }
+    server = start_server(env=env)
+    try:
+        user = await register_or_login(server.base_url)
+        stalled = await websockets.connect(
+            server.ws_url,
+            additional_headers={"Authorization": f"Bearer {user.token}"},
+            max_queue=1,
+        )
+        big = "x" * 15_000
+        for _ in range(150):
+            await stalled.send(
+                '{"type": "agent_request", "agent": "triage_agent", "message": "' + big + '"}'
+            )
+        await asyncio.sleep(1.0)  # let the server's writes pile up against the full buffers
+        server.process.send_signal(signal.SIGINT)
+        # Bounded: a shutdown that waited for this client would never end.
+        code = await asyncio.to_thread(server.process.wait, 60)
+        assert code == 0, server.log_text()[-2000:]
+        stalled.transport.abort()
+    finally:
+        server.stop()
