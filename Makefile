@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve test bench clean
+.PHONY: install serve check test bench clean
 
 install: $(STAMP)
 
@@ -19,8 +19,16 @@ $(STAMP): pyproject.toml
 serve: install
 	$(BIN)/netra serve --host $(HOST) --port $(PORT)
 
+# Formatting, lint and types; tests/unit/test_code_quality.py runs these same lines.
+check: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy --strict netra_backend import_guard test_framework
+	$(BIN)/mypy tests
+
+# The whole suite, with coverage of the packages and its floor (the runner's, 80% for all of it).
 test: install
-	$(BIN)/python tests/unified_test_runner.py --execution-mode comprehensive
+	$(BIN)/python tests/unified_test_runner.py --execution-mode comprehensive --coverage
 
 # Load benchmark (not part of `make test`): Netra vs bare FastAPI vs python-socketio, ~4 min.
 BENCH_STAMP := $(VENV)/.installed-bench

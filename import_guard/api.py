@@ -11,7 +11,8 @@ from import_guard.runner import FileResult, Mode, RunContext, run
 
 
 def load_config(paths: Sequence[str | Path], config_file: str | Path | None = None) -> Config:
-    """``--config FILE`` if given, else the ``pyproject.toml`` found walking up from the first path."""
+    """``--config FILE`` if given, else the ``pyproject.toml`` found walking up from the first
+    path."""
     if config_file is not None:
         return load_config_file(Path(config_file))
     return find_config(Path(paths[0]) if paths else Path.cwd())

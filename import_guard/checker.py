@@ -89,7 +89,8 @@ class DynamicMatch:
 
 @dataclass(slots=True)
 class FileMatches:
-    """All matches of one file, plus the findings they produce (after ``# import-guard: ignore``)."""
+    """All matches of one file, plus the findings they produce (after ``# import-guard:
+    ignore``)."""
 
     stmts: list[StmtMatch] = field(default_factory=list)
     dynamic: list[DynamicMatch] = field(default_factory=list)
@@ -120,7 +121,8 @@ def _target_for(rm: RemovedModule, alias: Alias) -> Target | NameRule:
         return Target(rm.replacement, alias.name, alias.asname)
     if rule.removed is not None:
         return rule
-    assert rule.module is not None and rule.new_name is not None
+    assert rule.module is not None
+    assert rule.new_name is not None
     bind = alias.asname or (alias.name if rule.new_name != alias.name else None)
     return Target(rule.module, rule.new_name, bind)
 
@@ -280,8 +282,13 @@ def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
                 **pos,
             )
         )
-    for alias, rule in zip(m.kept, m.kept_rules):
-        msg = f"'{alias.name}' was removed from '{m.removed.module}' with no replacement: {rule.removed}"
+    # Not strict: names kept beside a removed submodule (``from pkg import removed, other``)
+    # carry no rule, and only names the removed module's table removed are IG002.
+    for alias, rule in zip(m.kept, m.kept_rules, strict=False):
+        msg = (
+            f"'{alias.name}' was removed from '{m.removed.module}' with no replacement: "
+            f"{rule.removed}"
+        )
         out.append(Finding(code="IG002", message=msg, names=(alias.name,), fixable=False, **pos))
     return out
 
@@ -357,7 +364,10 @@ def check(
                 f"use '{dm.removed.replacement}' (fix by hand)"
             )
         else:
-            msg = f"dynamic import of a submodule of removed module '{dm.removed.module}' (fix by hand)"
+            msg = (
+                f"dynamic import of a submodule of removed module '{dm.removed.module}' "
+                "(fix by hand)"
+            )
         f = Finding(
             src.path,
             call.line,

@@ -66,7 +66,8 @@ class UsageError(ImportGuardError, RuntimeError):
 
 
 class SourceError(ImportGuardError):
-    """A file could not be read as Python source; reported as IG900, never raised past the runner."""
+    """A file could not be read as Python source; reported as IG900, never raised past the
+    runner."""
 
     def __init__(self, path: str, reason: str, line: int = 1, col: int = 1) -> None:
         super().__init__(path, reason, line, col)

@@ -48,7 +48,8 @@ def _packages_of_dir(directory: str, root: str) -> tuple[str, ...] | None:
 
 
 def module_names(path: str, root: str) -> tuple[tuple[str, ...], bool]:
-    """(every dotted name the file may be imported as, longest first; whether it is a package ``__init__``)."""
+    """(every dotted name the file may be imported as, longest first; whether it is a package
+    ``__init__``)."""
     path = os.path.abspath(path)
     directory, name = os.path.split(path)
     stem = name.partition(".")[0]

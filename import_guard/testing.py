@@ -24,5 +24,8 @@ def assert_no_removed_imports(
             fix = f" -> fix: {f.replacement}" if f.replacement else ""
             lines.append(f"{f.path}:{f.line}:{f.col}: {f.code} {f.message}{fix}")
     if lines:
-        head = f"{len(lines)} reference(s) to removed modules (run `import-guard fix` to rewrite them):"
+        head = (
+            f"{len(lines)} reference(s) to removed modules "
+            "(run `import-guard fix` to rewrite them):"
+        )
         raise AssertionError("\n".join([head, *lines]))

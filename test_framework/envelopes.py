@@ -34,7 +34,8 @@ def assert_valid_envelope(event: Any) -> None:
         ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
         assert ok, f"envelope field {name!r} should be {kind.__name__}, got {value!r}"
     assert event["type"], "envelope 'type' is empty"
-    assert event["run_id"] and event["event_id"], f"empty run_id/event_id: {event!r}"
+    assert event["run_id"], f"empty run_id: {event!r}"
+    assert event["event_id"], f"empty event_id: {event!r}"
     stamp = datetime.fromisoformat(event["timestamp"])
     assert stamp.utcoffset() == timedelta(0), f"timestamp is not UTC: {event['timestamp']!r}"
 
@@ -63,9 +64,8 @@ def assert_run_contract(
         assert_valid_envelope(event)
     assert types[0] == "agent_started", f"first event is not agent_started: {types}"
     terminals = [t for t in types if t in TERMINAL_EVENTS]
-    assert len(terminals) == 1 and types[-1] in TERMINAL_EVENTS, (
-        f"not exactly one terminal event, last: {types}"
-    )
+    assert len(terminals) == 1, f"not exactly one terminal event: {types}"
+    assert types[-1] in TERMINAL_EVENTS, f"the terminal event is not last: {types}"
     assert types[-1] == ("agent_completed" if completed else "agent_failed"), (
         f"wrong ending: {events[-1]!r}"
     )

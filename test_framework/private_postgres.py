@@ -8,6 +8,7 @@ says what is missing, and callers skip with that reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -119,10 +120,8 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         yield server
     finally:
         if server is not None:
-            try:
+            with contextlib.suppress(OSError):
                 server.resume()
-            except OSError:
-                pass
             subprocess.run(
                 _as_postgres(ctl, "-D", str(data_dir), "-m", "immediate", "-w", "stop"),
                 capture_output=True, timeout=60, check=False,

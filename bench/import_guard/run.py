@@ -280,16 +280,19 @@ def build(seed: int, plant: int) -> tuple[Path, set[tuple[str, int]], list[str]]
     (WORK / "guard.toml").write_text(
         f'[tool.import_guard.removed."{REMOVED}"]\nreplacement = "{CANONICAL}"\n'
         f'[tool.import_guard.removed."{REMOVED}".names]\n'
-        'WebSocketManagerFactory = { removed = "use create_websocket_manager(user_id=..., websocket_client_id=...)" }\n'
+        'WebSocketManagerFactory = { removed = "use create_websocket_manager('
+        'user_id=..., websocket_client_id=...)" }\n'
     )
     (WORK / "ruff.toml").write_text(
-        'respect-gitignore = false\nexclude = [".git", "node_modules", "__pycache__", ".venv", "venv"]\n'
+        "respect-gitignore = false\n"
+        'exclude = [".git", "node_modules", "__pycache__", ".venv", "venv"]\n'
         'extend-include = []\n[lint]\nselect = ["TID251"]\n'
         f'[lint.flake8-tidy-imports.banned-api]\n"{REMOVED}".msg = "removed; use {CANONICAL}"\n'
     )
     print(
-        f"corpus: {total} extracted .py files + {len(donors)} copies; planted {len(truth)} references "
-        f"in {len(planted)} files, decoys in {len(decoy_files)} more",
+        f"corpus: {total} extracted .py files + {len(donors)} copies; "
+        f"planted {len(truth)} references in {len(planted)} files, "
+        f"decoys in {len(decoy_files)} more",
         file=sys.stderr,
     )
     return src, truth, planted
@@ -350,7 +353,7 @@ def run_substring(src: Path) -> tuple[float, set[tuple[str, int]]]:
     """The user's guard: every .py file as text, any line holding one of the substrings."""
     t = time.perf_counter()
     found: set[tuple[str, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(src):
+    for dirpath, _dirnames, filenames in os.walk(src):
         if any(s in dirpath for s in SUBSTRING_SKIP):
             continue
         for name in filenames:
@@ -470,7 +473,8 @@ def main() -> None:
     for name, wall, p, r in rows:
         print(f"{name:32} {wall:8.2f} {n_files / wall:9.0f} {p:10.3f} {r:8.3f}")
     print(
-        f"(import-guard also reported {ig900} IG900 files: not Python for this interpreter nor LibCST)"
+        f"(import-guard also reported {ig900} IG900 files: "
+        "not Python for this interpreter nor LibCST)"
     )
     for label, items in (
         ("false positives", ig_found - truth),
@@ -486,8 +490,10 @@ def main() -> None:
         )
     fix_wall, share, ig002_left, ruff_left = run_fix(src, planted)
     print(
-        f"\nimport-guard fix: {fix_wall:.2f} s; planted files that parse with no IG001 left: {share:.1%}; "
-        f"removed names kept on purpose (IG002): {ig002_left}; ruff TID251 hits after fix: {ruff_left}"
+        f"\nimport-guard fix: {fix_wall:.2f} s; "
+        f"planted files that parse with no IG001 left: {share:.1%}; "
+        f"removed names kept on purpose (IG002): {ig002_left}; "
+        f"ruff TID251 hits after fix: {ruff_left}"
     )
 
 

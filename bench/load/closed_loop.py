@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from typing import Any
@@ -61,10 +62,10 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
     )
     if not clients:
         raise RuntimeError(f"no connection opened ({refused} refused)")
-    loop = asyncio.get_running_loop()
     window = _Window(len(clients), spec["warmup"], spec["duration"])
     latencies: list[float] = []
     counts = {"ok": 0, "failed": 0, "events": 0, "in_flight": 0}
+    drained = asyncio.Event()  # set while no run is in flight
 
     def attach(client: Any) -> None:
         sent_at = 0.0
@@ -74,6 +75,7 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
             nonlocal sent_at
             sent_at = time.perf_counter()
             counts["in_flight"] += 1
+            drained.clear()
             client.send_json(REQUEST)
 
         def on_event(kind: bytes) -> None:
@@ -85,6 +87,8 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
             if kind != b"agent_completed" and kind not in FAILURES:
                 return
             counts["in_flight"] -= 1
+            if counts["in_flight"] == 0:
+                drained.set()
             if not finished_one:
                 finished_one = True
                 window.first_run_done()
@@ -109,9 +113,9 @@ async def closed_loop(spec: dict[str, Any]) -> dict[str, Any]:
     await asyncio.sleep(window.end - time.perf_counter())
     cpu1 = os.times()
     # Let the last runs drain (bounded) so closing does not race their events.
-    drain_until = loop.time() + 5
-    while counts["in_flight"] > 0 and loop.time() < drain_until:
-        await asyncio.sleep(0.02)
+    if counts["in_flight"] > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(drained.wait(), 5)
     await close_all(clients)
     duration = spec["duration"]
     return {

@@ -72,7 +72,9 @@ class Settings(BaseSettings):
     run_lease_seconds: float = Field(
         default=30.0,
         ge=3.0,
-        description="A running run's lease; one not refreshed for this long is settled interrupted.",
+        description=(
+            "A running run's lease; one not refreshed for this long is settled interrupted."
+        ),
     )
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     db_statement_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -164,5 +164,5 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._housekeeping
         await self.runtime.shutdown(self.settings.shutdown_grace_seconds)
-        await self.log.close(timeout=self.settings.shutdown_grace_seconds)
+        await self.log.close(grace=self.settings.shutdown_grace_seconds)
         await self.db.dispose()

@@ -1,7 +1,12 @@
-"""The code stays lint-clean (ruff) and type-clean (mypy --strict), checked with every run."""
+"""The code stays formatted, lint-clean (ruff) and type-clean (mypy), checked with every run.
+
+The commands are read from the Makefile's ``check`` target, so this test and ``make check`` run
+the same gates and cannot drift apart.
+"""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -13,25 +18,41 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
-
-def _run(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        command, cwd=ROOT, check=False, capture_output=True, text=True, timeout=300
-    )
-
-
-def test_ruff_finds_nothing() -> None:
-    result = _run(str(BIN / "ruff"), "check", "--no-cache", ".")
-    assert result.returncode == 0, result.stdout + result.stderr
+EXPECTED_CHECKS = [
+    "ruff format --check .",
+    "ruff check .",
+    "mypy --strict netra_backend import_guard test_framework",
+    "mypy tests",
+]
 
 
-def test_mypy_strict_is_clean_on_the_packages(tmp_path: Path) -> None:
-    result = _run(
-        str(BIN / "mypy"),
-        "--cache-dir",
-        str(tmp_path),
-        "netra_backend",
-        "import_guard",
-        "test_framework",
+def make_check_commands() -> list[str]:
+    """The recipe lines of the Makefile's ``check`` target, without the ``$(BIN)/`` prefix."""
+    lines = (ROOT / "Makefile").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("check:"))
+    commands: list[str] = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        commands.append(line.strip().removeprefix("$(BIN)/"))
+    return commands
+
+
+def test_make_check_runs_format_lint_and_both_mypy_gates() -> None:
+    assert make_check_commands() == EXPECTED_CHECKS
+
+
+@pytest.mark.parametrize("command", make_check_commands())
+def test_make_check_command_passes(command: str, tmp_path: Path) -> None:
+    tool, *args = shlex.split(command)
+    # A private cache: other runs in this checkout may be writing the shared one right now.
+    cache = ["--no-cache"] if tool == "ruff" else ["--cache-dir", str(tmp_path)]
+    result = subprocess.run(
+        [str(BIN / tool), *args, *cache],
+        cwd=ROOT,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr

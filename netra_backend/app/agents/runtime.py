@@ -204,7 +204,8 @@ class AgentRuntime:
         if len(active) >= self.max_concurrent_per_user:
             raise ProtocolError(
                 "too_many_runs",
-                f"{len(active)} runs already in flight; the limit is {self.max_concurrent_per_user}",
+                f"{len(active)} runs already in flight; "
+                f"the limit is {self.max_concurrent_per_user}",
             )
         request = AgentRequest(
             run_id=uuid.uuid4().hex,

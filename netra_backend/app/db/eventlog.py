@@ -211,15 +211,15 @@ class EventLogWriter:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name="event-log-writer")
 
-    async def close(self, timeout: float = 10.0) -> None:
-        """Commit what is pending (for at most ``timeout`` seconds), then stop."""
+    async def close(self, grace: float = 10.0) -> None:
+        """Commit what is pending (for at most ``grace`` seconds), then stop."""
         self._closing = True
         self._wake.set()
         task, self._task = self._task, None
         if task is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(task), timeout)
+            await asyncio.wait_for(asyncio.shield(task), grace)
         except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 declarative models: ``users``, ``runs`` and the event log (``events``, ``event_cursors``).
+"""SQLAlchemy 2 declarative models: ``users``, ``runs`` and the event log (``events``,
+``event_cursors``).
 
 Timestamps are stored as UTC and always come back timezone-aware, on SQLite (which keeps no
 offset) as on PostgreSQL (``timestamptz``).

@@ -16,8 +16,9 @@ from netra_backend.app.errors import ProtocolError
 
 MAX_REQUEST_ID_CHARS = 128
 MAX_CONTEXT_DEPTH = 32
-"""Deepest nesting of any field (``context`` in practice): a run's request is stored and listed back by ``/api/runs``,
-whose serializer gives up on very deep values (a 500 on every later listing)."""
+"""Deepest nesting of any field (``context`` in practice): a run's request is stored and listed
+back by ``/api/runs``, whose serializer gives up on very deep values (a 500 on every later
+listing)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,5 +32,7 @@ def _registry() -> AgentRegistry:
 
 
 if __name__ == "__main__":
-    services.default_registry = _registry  # type: ignore[assignment]
+    # Replaces the name create_services() looks up at call time (services imports it from
+    # agents.registry without re-exporting it, hence attr-defined).
+    services.default_registry = _registry  # type: ignore[attr-defined]
     main(sys.argv[1:])

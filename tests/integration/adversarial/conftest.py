@@ -27,7 +27,8 @@ def hostile_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer]
     ],
 )
 def small_frame_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer]:
-    """``NETRA_WS_MAX_MESSAGE_BYTES=4096``; uvicorn's own limit the same (as ``netra serve``) or not."""
+    """``NETRA_WS_MAX_MESSAGE_BYTES=4096``; uvicorn's own limit the same (as ``netra serve``) or
+    not."""
     with serving(
         "sqlite",
         ws_max_message_bytes=FRAME_LIMIT,

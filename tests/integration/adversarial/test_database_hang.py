@@ -30,6 +30,7 @@ from test_framework.users import register_or_login
 from test_framework.websocket_helpers import WebSocketTestClient
 from tests.integration.golden_path._agents import scripted_registry
 from tests.integration.golden_path._protocol import (
+    Event,
     assert_error_frame,
     assert_golden_order,
     next_frame,
@@ -96,10 +97,10 @@ async def test_hung_database_is_refused_quickly_and_recovers_without_losing_a_ru
         assert answer.status_code == 503
         database.resume()
         # The held run's events flow once the log commits again; then new runs work.
-        seen: dict[str, list[dict[str, object]]] = {}
+        seen: dict[str, list[Event]] = {}
         while not any(
             events[-1]["type"] == "agent_completed"
-            and events[0].get("data", {}).get("request_id") == "held"  # type: ignore[union-attr]
+            and events[0].get("data", {}).get("request_id") == "held"
             for events in seen.values()
         ):
             frame = await next_frame(client, timeout=60)

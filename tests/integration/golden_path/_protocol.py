@@ -101,7 +101,8 @@ def assert_golden_order(
 
 
 def assert_error_frame(frame: Event, code: str, *, mentions: Sequence[str] = ()) -> None:
-    """``frame`` is an unsequenced ``error`` frame with ``code`` whose message names ``mentions``."""
+    """``frame`` is an unsequenced ``error`` frame with ``code`` whose message names
+    ``mentions``."""
     assert frame.get("type") == "error", f"expected an error frame, got {frame!r}"
     assert "run_id" not in frame and "seq" not in frame, (
         f"error frames are not sequenced: {frame!r}"

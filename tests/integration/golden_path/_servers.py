@@ -1,10 +1,10 @@
 """Real Netra servers with special settings, for the Golden Path integration tests.
 
 ``serving(backend, ...)`` starts ``create_app(Settings(...), registry=...)`` under uvicorn in a
-background thread (``test_framework.inprocess_server``), on a port bound before uvicorn starts (no race for a "free" port), with a
-throw-away database (a SQLite file, or a fresh PostgreSQL database ``netra_t_<hex>`` dropped
-afterwards). It returns once ``/api/health`` answers 200, and on exit sets
-``server.should_exit`` and waits for the thread, so the app's shutdown runs.
+background thread (``test_framework.inprocess_server``), on a port bound before uvicorn starts
+(no race for a "free" port), with a throw-away database (a SQLite file, or a fresh PostgreSQL
+database ``netra_t_<hex>`` dropped afterwards). It returns once ``/api/health`` answers 200,
+and on exit sets ``server.should_exit`` and waits for the thread, so the app's shutdown runs.
 
 The shared framework fixture (``real_services_all_backends``) covers default settings; this
 module is for what it cannot do: tiny frame and rate limits, a short agent timeout, a known

@@ -58,7 +58,7 @@ def _registry(spinner: Spinner) -> AgentRegistry:
         return {"spun": await run.use_tool(tool, {})}
 
     registry = scripted_registry()
-    registry.register(FunctionAgent("hog", hog, "calls a CPU-bound tool"))  # type: ignore[arg-type]
+    registry.register(FunctionAgent("hog", hog, "calls a CPU-bound tool"))
     return registry
 
 

@@ -138,13 +138,16 @@ async def test_a_client_that_never_reads_is_closed_and_frees_its_slot(
         # The slot frees once the server gives up on the stalled socket; bounded retries.
         frame: dict[str, Any] | None = None
         for _ in range(200):
+            closed: websockets.ConnectionClosed | None = None
             try:
                 async with WebSocketTestClient(server.ws_url, user.token) as fresh:
                     await fresh.send_json({"type": "ping"})
                     frame = await fresh.receive_one(5.0)
-            except websockets.ConnectionClosed as closed:
-                assert closed.rcvd is not None and closed.rcvd.code == 1008, closed
+            except websockets.ConnectionClosed as error:
+                closed = error
                 frame = None  # the stalled socket still holds the user's only slot
+            if closed is not None:
+                assert closed.rcvd is not None and closed.rcvd.code == 1008, closed
             if frame == {"type": "pong"}:
                 break
             await asyncio.sleep(0.1)

@@ -29,7 +29,8 @@ async def _assert_rejected(client: WebSocketTestClient, *, reason_mentions: str 
     async with client:
         code = await client.wait_closed(timeout=30.0)
     assert code == CLOSE_UNAUTHORIZED, (
-        f"expected close 4401, got {code} {client.close_reason!r}; frames {types_of(client.received)}"
+        f"expected close 4401, got {code} {client.close_reason!r}; "
+        f"frames {types_of(client.received)}"
     )
     assert client.received == [], f"frames before the 4401 close: {client.received}"
     assert client.close_reason, "4401 close without a reason"

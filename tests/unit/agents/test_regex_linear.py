@@ -18,7 +18,7 @@ from netra_backend.app.config import Settings
 
 pytestmark = pytest.mark.unit
 
-MAX_CHARS = Settings.model_fields["max_message_chars"].default
+MAX_CHARS: int = Settings.model_fields["max_message_chars"].default
 # Pieces that drive backtracking patterns: digit runs, separators, currency signs, suffixes.
 PIECES = ["1", "9", ",", ".", " ", "$", "€", "k", "m", "usd", "eur", "a", "_", "-", "'", "\t"]
 
@@ -59,8 +59,8 @@ def test_the_digit_comma_run_that_took_ten_seconds_is_one_clause_of_plain_tokens
 
 amounts = st.builds(
     lambda whole, groups, cents, suffix: (
-        f"{whole}{''.join(f',{g:03d}' for g in groups)}{f'.{cents:02d}' if cents is not None else ''}"
-        f"{suffix}"
+        f"{whole}{''.join(f',{g:03d}' for g in groups)}"
+        f"{f'.{cents:02d}' if cents is not None else ''}{suffix}"
     ),
     st.integers(1, 999),
     st.lists(st.integers(0, 999), max_size=4),

@@ -75,7 +75,7 @@ async def test_list_for_user_is_newest_first_and_limited(
     assert [run["run_id"] for run in listed] == ["run-4", "run-3", "run-2", "run-1", "run-0"]
     limited = await runs.list_for_user(alice.user_id, limit=2)
     assert [run["run_id"] for run in limited] == ["run-4", "run-3"]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="limit must be at least 1"):
         await runs.list_for_user(alice.user_id, limit=0)
 
 

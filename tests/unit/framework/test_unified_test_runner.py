@@ -69,12 +69,15 @@ def test_a_slice_gets_the_slice_coverage_floor(runner: ModuleType) -> None:
 def test_junit_counts_are_split_by_category(runner: ModuleType, tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     junit.write_text(
-        """<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">
-        <testcase classname="tests.unit.test_a" name="test_ok" time="0.5"/>
-        <testcase classname="tests.unit.sub.test_b.TestX" name="test_fail" time="0.25"><failure message="x"/></testcase>
-        <testcase classname="tests.e2e.test_c" name="test_skip" time="0"><skipped message="s"/></testcase>
-        <testcase classname="tests.e2e.test_c" name="test_err" time="1"><error message="e"/></testcase>
-        </testsuite></testsuites>"""
+        '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">\n'
+        '<testcase classname="tests.unit.test_a" name="test_ok" time="0.5"/>\n'
+        '<testcase classname="tests.unit.sub.test_b.TestX" name="test_fail" time="0.25">'
+        '<failure message="x"/></testcase>\n'
+        '<testcase classname="tests.e2e.test_c" name="test_skip" time="0">'
+        '<skipped message="s"/></testcase>\n'
+        '<testcase classname="tests.e2e.test_c" name="test_err" time="1">'
+        '<error message="e"/></testcase>\n'
+        "</testsuite></testsuites>"
     )
     results = runner.read_junit(junit, ["unit", "integration", "e2e"])
     unit, integration, e2e = results["unit"], results["integration"], results["e2e"]

@@ -261,7 +261,8 @@ def test_merge_into_a_crlf_block_keeps_crlf(tmp_path: Path) -> None:
 def test_plain_import_is_not_rewritten_when_its_root_name_is_used_otherwise(
     tmp_path: Path, newer: str
 ) -> None:
-    # `import old.pkg.gone` binds `old`; `import new.pkg.home` would leave `old.pkg.other` a NameError.
+    # `import old.pkg.gone` binds `old`; `import new.pkg.home` would leave `old.pkg.other` a
+    # NameError.
     source = newer + "import old.pkg.gone\nx = old.pkg.gone.X\nprint(old.pkg.other)\n"
     text, result = _fix(tmp_path, GONE_ONLY, source)
     assert text == source
@@ -351,7 +352,12 @@ def _oracle(source: str) -> set[int]:
         if isinstance(node, ast.ImportFrom):
             return hit(node.module) or any(hit(f"{node.module}.{a.name}") for a in node.names)
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
-            return hit(node.args[0].value) and getattr(node.func, "attr", None) == "import_module"
+            value = node.args[0].value
+            return (
+                isinstance(value, str)
+                and hit(value)
+                and getattr(node.func, "attr", None) == "import_module"
+            )
         return False
 
     return {node.lineno for node in ast.walk(ast.parse(source)) if references(node)}  # type: ignore[attr-defined]

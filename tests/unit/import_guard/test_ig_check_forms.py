@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ pytestmark = pytest.mark.unit
 
 Check = Callable[[str, "str | bytes"], FileResult]
 Marks = Callable[..., list[tuple[int, str]]]
+Tree = Callable[[Mapping[str, "str | bytes"]], Path]
 
 ABSOLUTE_FORMS = """\
 import os
@@ -64,8 +66,8 @@ def test_check_resolves_relative_forms_in_a_package_init(
 
 
 def test_check_does_not_flag_a_sibling_packages_own_module_of_that_name(
-    check_one: Check, tree
-) -> None:  # type: ignore[no-untyped-def]
+    check_one: Check, tree: Tree
+) -> None:
     src = "from .gone import thing\nfrom . import gone\nfrom ..pkg.gone import x\n"
     root = tree({"other/pkg/gone.py": "thing = x = 1\n"})
     assert (root / "other/pkg/gone.py").exists()

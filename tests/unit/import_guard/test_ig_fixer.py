@@ -78,7 +78,8 @@ def test_fix_rewrites_import_as_alias(fix_text: FixText) -> None:
 
 
 def test_fix_rewrites_plain_import_and_its_attribute_uses(fix_text: FixText) -> None:
-    # `import old.pkg` keeps `old` bound for `old.pkg.gone_utils` once `import old.pkg.gone` is gone.
+    # `import old.pkg` keeps `old` bound for `old.pkg.gone_utils` once `import old.pkg.gone` is
+    # gone.
     before = "import old.pkg\nimport old.pkg.gone\n\ndef f():\n    # old.pkg.gone.run stays in comments\n    return old.pkg.gone.run(old.pkg.gone_utils)\n"
     after = "import old.pkg\nimport new.pkg.home\n\ndef f():\n    # old.pkg.gone.run stays in comments\n    return new.pkg.home.run(old.pkg.gone_utils)\n"
     assert fix_text(before) == after

@@ -96,7 +96,11 @@ def test_request_id_is_echoed_only_when_sane() -> None:
 
 @given(st.text(max_size=200))
 def test_any_text_either_parses_or_raises_protocol_error(text: str) -> None:
+    error: ProtocolError | None = None
     try:
         parse_client_frame(text, max_message_chars=100)
     except ProtocolError as exc:
-        assert exc.code and exc.message
+        error = exc
+    if error is not None:
+        assert error.code
+        assert error.message

@@ -1,4 +1,5 @@
-"""Tools the built-in agents call through ``RunHandle.use_tool``: pure functions wrapped as ``Tool``."""
+"""Tools the built-in agents call through ``RunHandle.use_tool``: pure functions wrapped as
+``Tool``."""
 
 from netra_backend.app.agents.tools.aws_cost_model import (
     AWS_COST_MODEL,
