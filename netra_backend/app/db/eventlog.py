@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,10 +27,12 @@ from typing import Any
 from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import PoolProxiedConnection
 
 from netra_backend.app.db.errors import translate_db_errors
 from netra_backend.app.db.models import Event, EventCursor, Run, RunStatus, utcnow
-from netra_backend.app.db.session import Database
+from netra_backend.app.db.session import Database, json_dumps
+from netra_backend.app.db.sqlite_batch import write_batch
 from netra_backend.app.errors import StorageError
 
 logger = logging.getLogger(__name__)
@@ -65,7 +68,7 @@ class _Batch:
     creates: dict[str, dict[str, Any]] = field(default_factory=dict)
     finishes: list[dict[str, Any]] = field(default_factory=list)
     leases: list[dict[str, Any]] = field(default_factory=list)
-    trims: list[dict[str, Any]] = field(default_factory=list)
+    trims: list[dict[str, Any] | None] = field(default_factory=list)
 
 
 def _batch_of(ops: Sequence[_Op]) -> _Batch:
@@ -86,6 +89,11 @@ def _batch_of(ops: Sequence[_Op]) -> _Batch:
         else:
             batch.trims.append(op.payload)
     return batch
+
+
+def _refused(exc: StorageError) -> bool:
+    """Whether the database refused the batch's content (a constraint), not failed itself."""
+    return isinstance(exc.__cause__, IntegrityError | sqlite3.IntegrityError)
 
 
 class EventLogWriter:
@@ -115,6 +123,7 @@ class EventLogWriter:
         self._room.set()
         self._task: asyncio.Task[None] | None = None
         self._thread: ThreadPoolExecutor | None = None
+        self._raw: PoolProxiedConnection | None = None
         self._closing = False
         self.healthy = True
         self.commits = 0
@@ -232,6 +241,9 @@ class EventLogWriter:
         if self._pending:
             logger.error("event log closed with %d operations not committed", len(self._pending))
         if self._thread is not None:
+            if self._raw is not None:
+                raw, self._raw = self._raw, None
+                self._thread.submit(raw.close).result()  # sqlite3: close on its own thread
             self._thread.shutdown(wait=True)
             self._thread = None
 
@@ -273,7 +285,7 @@ class EventLogWriter:
             await self._commit(ops)
             return ops, []
         except StorageError as exc:
-            if not isinstance(exc.__cause__, IntegrityError):
+            if not _refused(exc):
                 return [], ops
             if len(ops) == 1:
                 self._drop(ops[0], exc)
@@ -286,7 +298,7 @@ class EventLogWriter:
             try:
                 await self._commit([op])
             except StorageError as exc:
-                if not isinstance(exc.__cause__, IntegrityError):
+                if not _refused(exc):
                     return committed, ops[index:]
                 self._drop(op, exc)
             committed.append(op)
@@ -336,9 +348,16 @@ class EventLogWriter:
         op.kind, op.payload = "trim", None  # nothing to deliver for it
 
     def _commit_sync(self, batch: _Batch) -> None:
-        assert self._db.log_sync_engine is not None
-        with self._db.log_sync_engine.begin() as conn:
-            self._write(conn, batch)
+        # Runs on the writer's own thread, which alone uses this connection.
+        if self._raw is None:
+            assert self._db.log_sync_engine is not None
+            self._raw = self._db.log_sync_engine.raw_connection()
+        driver = self._raw.driver_connection
+        assert isinstance(driver, sqlite3.Connection)
+        self._write_sqlite(driver, batch)
+
+    def _write_sqlite(self, connection: sqlite3.Connection, batch: _Batch) -> None:
+        write_batch(connection, batch, json_dumps)
 
     def _write(self, conn: Connection, batch: _Batch) -> None:
         if batch.creates:

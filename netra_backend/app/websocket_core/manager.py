@@ -118,7 +118,7 @@ class UnifiedWebSocketManager:
                     deliver_event(seq, text)
                 else:
                     await websocket.send_text(text)
-            except Exception:  # noqa: BLE001 - whatever the failure, this connection is gone for us
+            except Exception:
                 logger.info(
                     "dropping connection %s of user %s: send failed", client_id, self.user_id
                 )

@@ -5,8 +5,8 @@ slow client, so one slow tab cannot stall a run or the user's other tabs. The cl
 slow", and the socket is closed with 1013, when the queue holds more than ``max_frames``
 frames or ``max_chars`` characters (about bytes: frames are mostly ASCII JSON), or when one
 write to the socket has not completed within ``write_timeout`` seconds (noticed within 1.5 x
-that; a client that stopped reading entirely: the kernel buffers fill and the write blocks). :attr:`dead` is set then, so
-the endpoint stops at once and frees the connection's slot.
+that; a client that stopped reading entirely: the kernel buffers fill and the write blocks).
+:attr:`dead` is set then, so the endpoint stops at once and frees the connection's slot.
 
 A replay uses :meth:`send_wait`, which waits for room instead of overflowing: history is
 sent as fast as the client reads it.
@@ -186,7 +186,7 @@ class QueuedSender:
                 if task is not None:
                     task.uncancel()
                 continue  # closes with 1013 at the top of the loop
-            except Exception:  # noqa: BLE001 - any send failure means the client is gone
+            except Exception:
                 self._fail(too_slow=False)
                 self._drain()
                 return

@@ -410,7 +410,9 @@ async def test_a_database_failure_during_the_one_by_one_retry_loses_no_delivery(
     db: Database, delivered: Delivered
 ) -> None:
     writer = EventLogWriter(db, on_commit=delivered, retry_seconds=0.01)
-    real_write = writer._write
+    # The SQLite path writes through the sqlite3 driver, PostgreSQL's through SQLAlchemy.
+    name = "_write_sqlite" if db.dialect == "sqlite" else "_write"
+    real_write = getattr(writer, name)
     calls = 0
 
     def flaky_write(conn: Any, batch: Any) -> None:
@@ -420,7 +422,7 @@ async def test_a_database_failure_during_the_one_by_one_retry_loses_no_delivery(
             raise OperationalError("INSERT", {}, Exception("disk I/O error"))
         real_write(conn, batch)
 
-    writer._write = flaky_write  # type: ignore[method-assign]
+    setattr(writer, name, flaky_write)
     writer.start()
     try:
         writer.append(_event("alice", 1))
