@@ -9,6 +9,7 @@ from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime
 from netra_backend.app.auth import TokenService, UserStore, load_or_create_secret
 from netra_backend.app.config import Settings
+from netra_backend.app.data_dir import prepare_data_dir
 from netra_backend.app.db import Database, RunStore
 from netra_backend.app.websocket_core.canonical_imports import UserEventHub
 
@@ -43,8 +44,8 @@ class Services:
 
     @classmethod
     async def start(cls, settings: Settings, registry: AgentRegistry | None = None) -> Services:
-        """Open the database (migrating it to the latest schema) and wire the rest."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        """Make the data directory private, open the database (migrated) and wire the rest."""
+        prepare_data_dir(settings.data_dir, settings.resolved_database_url)
         db = Database(settings.resolved_database_url)
         await db.migrate()
         hub = UserEventHub()
