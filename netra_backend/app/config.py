@@ -8,9 +8,12 @@ against is a setting here, documented in the README.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from netra_backend.app.origins import normalize_origin
 
 
 class Settings(BaseSettings):
@@ -47,6 +50,14 @@ class Settings(BaseSettings):
     agent_timeout_seconds: float = Field(default=60.0, gt=0)
     tool_timeout_seconds: float = Field(default=30.0, gt=0)
     max_message_chars: int = Field(default=16_000, ge=1)
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Origins whose pages may open a WebSocket, comma-separated "
+            "(https://app.example.com,http://localhost:3000); '*' allows any. Empty means "
+            "the server's own origin only. Handshakes without an Origin header always pass."
+        ),
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -55,6 +66,27 @@ class Settings(BaseSettings):
         if value.lower() not in levels:
             raise ValueError(f"NETRA_LOG_LEVEL must be one of {sorted(levels)}, got {value!r}")
         return value.lower()
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _valid_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        origins = []
+        for entry in value:
+            origin = "*" if entry == "*" else normalize_origin(entry)
+            if origin is None:
+                raise ValueError(
+                    "NETRA_ALLOWED_ORIGINS entries must be '*' or scheme://host[:port] "
+                    f"with scheme http or https (no path), got {entry!r}"
+                )
+            origins.append(origin)
+        return tuple(origins)
 
     @property
     def resolved_database_url(self) -> str:
