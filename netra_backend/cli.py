@@ -26,6 +26,7 @@ def serve(args: argparse.Namespace) -> None:
 
     from netra_backend.app import log_redaction
     from netra_backend.app.config import Settings
+    from netra_backend.app.http_protocol import uvicorn_options
     from netra_backend.app.main import create_app
 
     overrides = {
@@ -49,6 +50,8 @@ def serve(args: argparse.Namespace) -> None:
         ws_max_size=settings.ws_max_message_bytes,
         proxy_headers=False,
         log_config=log_redaction.uvicorn_log_config(),
+        # h11 with our head limits (httptools has no header size limit); idle timeout.
+        **uvicorn_options(settings),
     )
 
 

@@ -50,6 +50,27 @@ class Settings(BaseSettings):
     agent_timeout_seconds: float = Field(default=60.0, gt=0)
     tool_timeout_seconds: float = Field(default=30.0, gt=0)
     max_message_chars: int = Field(default=16_000, ge=1)
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest HTTP request body; larger ones get 413 before being read.",
+    )
+    http_max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Largest request line plus headers (netra serve); larger ones get 431.",
+    )
+    http_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request head not complete this long after it may begin gets 408.",
+    )
+    http_idle_timeout_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="An idle keep-alive HTTP connection is closed after this many seconds.",
+    )
     allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
         description=(

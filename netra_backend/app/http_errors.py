@@ -9,8 +9,13 @@ AuthError/TokenError   401     ``unauthorized`` / ``invalid_token`` (+ WWW-Authe
 ConflictError          409     ``conflict``
 StorageError           503     ``storage_error`` (details logged, not sent)
 RequestValidationError 422     ``invalid_request`` with ``fields``
-HTTPException          as is   ``not_found``, ``method_not_allowed``, ...
+HTTPException          as is   its ``code`` attribute if it has one (413
+                               ``body_too_large``), else from the status phrase:
+                               ``not_found``, ``method_not_allowed``, ...
 =====================  ======  ====================================================
+
+:func:`error_body` is the same shape as bytes, for answers written below the app (the HTTP
+protocol's 431/408/400, the body limit's 413).
 
 Validation errors never echo what was submitted (pydantic's ``input``), so a rejected
 password does not come back in the response.
@@ -18,6 +23,7 @@ password does not come back in the response.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -31,6 +37,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from netra_backend.app.errors import AuthError, ConflictError, StorageError
 
 logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str) -> bytes:
+    """``{"error": {"code": ..., "message": ...}}`` encoded as UTF-8 JSON."""
+    return json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
 
 
 def error_response(
@@ -112,7 +123,12 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         phrase = HTTPStatus(exc.status_code).phrase
     except ValueError:
         phrase = "error"
-    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    own_code = getattr(exc, "code", None)
+    code = (
+        own_code
+        if isinstance(own_code, str)
+        else phrase.lower().replace(" ", "_").replace("-", "_")
+    )
     message = exc.detail if isinstance(exc.detail, str) else phrase
     headers = dict(exc.headers) if exc.headers else None
     return error_response(exc.status_code, code, message, headers=headers)
