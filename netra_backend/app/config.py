@@ -50,6 +50,21 @@ class Settings(BaseSettings):
     agent_timeout_seconds: float = Field(default=60.0, gt=0)
     tool_timeout_seconds: float = Field(default=30.0, gt=0)
     max_message_chars: int = Field(default=16_000, ge=1)
+    login_max_failures_per_email: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins per email per login window; then 429 with Retry-After.",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins per client address per login window; then 429.",
+    )
+    login_window_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="The sliding window, in seconds, over which failed logins are counted.",
+    )
     max_body_bytes: int = Field(
         default=64 * 1024,
         ge=1024,

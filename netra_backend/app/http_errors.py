@@ -7,6 +7,7 @@ exception              status  code
 =====================  ======  ====================================================
 AuthError/TokenError   401     ``unauthorized`` / ``invalid_token`` (+ WWW-Authenticate)
 ConflictError          409     ``conflict``
+TooManyAttemptsError   429     ``too_many_attempts`` (+ Retry-After)
 StorageError           503     ``storage_error`` (details logged, not sent)
 RequestValidationError 422     ``invalid_request`` with ``fields``
 HTTPException          as is   its ``code`` attribute if it has one (413
@@ -34,7 +35,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from netra_backend.app.errors import AuthError, ConflictError, StorageError
+from netra_backend.app.errors import (
+    AuthError,
+    ConflictError,
+    StorageError,
+    TooManyAttemptsError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +105,11 @@ async def _conflict_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, exc.code, exc.what)
 
 
+async def _too_many_attempts(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyAttemptsError)
+    return error_response(429, exc.code, str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
 async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StorageError)
     # The cause may hold SQL and parameters: log it, send a generic sentence.
@@ -138,6 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the JSON error handlers on ``app``."""
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(ConflictError, _conflict_error)
+    app.add_exception_handler(TooManyAttemptsError, _too_many_attempts)
     app.add_exception_handler(StorageError, _storage_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime
-from netra_backend.app.auth import TokenService, UserStore, load_or_create_secret
+from netra_backend.app.auth import LoginThrottle, TokenService, UserStore, load_or_create_secret
 from netra_backend.app.config import Settings
 from netra_backend.app.data_dir import prepare_data_dir
 from netra_backend.app.db import Database, RunStore
@@ -41,6 +41,7 @@ class Services:
     hub: UserEventHub
     registry: AgentRegistry
     runtime: AgentRuntime
+    login_throttle: LoginThrottle
 
     @classmethod
     async def start(cls, settings: Settings, registry: AgentRegistry | None = None) -> Services:
@@ -69,6 +70,11 @@ class Services:
             hub=hub,
             registry=registry,
             runtime=runtime,
+            login_throttle=LoginThrottle.from_limits(
+                settings.login_max_failures_per_email,
+                settings.login_max_failures_per_address,
+                settings.login_window_seconds,
+            ),
         )
 
     async def close(self) -> None:

@@ -23,6 +23,7 @@ from netra_backend.app.auth.schemas import (
     RunsOut,
     UserOut,
 )
+from netra_backend.app.auth.throttle import LoginThrottle, SlidingWindowLimiter
 from netra_backend.app.auth.tokens import TokenService, VerifiedToken, load_or_create_secret
 from netra_backend.app.auth.users import UserRecord, UserStore, normalize_email
 
@@ -31,9 +32,11 @@ __all__ = [
     "AuthServices",
     "ErrorResponse",
     "LoginRequest",
+    "LoginThrottle",
     "RegisterRequest",
     "RunOut",
     "RunsOut",
+    "SlidingWindowLimiter",
     "TokenService",
     "UserOut",
     "UserRecord",

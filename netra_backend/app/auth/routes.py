@@ -6,6 +6,7 @@ The services come from ``request.app.state.services`` (attributes ``settings``, 
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Protocol, cast
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -20,8 +21,9 @@ from netra_backend.app.auth.schemas import (
     RunsOut,
     UserOut,
 )
+from netra_backend.app.auth.throttle import LoginThrottle
 from netra_backend.app.auth.tokens import TokenService
-from netra_backend.app.auth.users import UserRecord, UserStore
+from netra_backend.app.auth.users import UserRecord, UserStore, normalize_email
 from netra_backend.app.db import RunStore
 from netra_backend.app.errors import AuthError, TokenError
 
@@ -37,6 +39,9 @@ class AuthServices(Protocol):
 
     @property
     def runs(self) -> RunStore: ...
+
+    @property
+    def login_throttle(self) -> LoginThrottle: ...
 
 
 def services(request: Request) -> AuthServices:
@@ -102,10 +107,26 @@ async def register(body: RegisterRequest, svc: Services) -> AuthResponse:
     return _auth_response(user, svc.tokens)
 
 
-@router.post("/auth/login", response_model=AuthResponse, responses=_401, tags=["auth"])
-async def login(body: LoginRequest, svc: Services) -> AuthResponse:
-    """Exchange email and password for a token."""
-    user = await svc.users.authenticate(body.email, body.password)
+@router.post(
+    "/auth/login",
+    response_model=AuthResponse,
+    responses={**_401, 429: {"model": ErrorResponse}},
+    tags=["auth"],
+)
+async def login(body: LoginRequest, request: Request, svc: Services) -> AuthResponse:
+    """Exchange email and password for a token; 429 after too many failures."""
+    email = normalize_email(body.email)
+    address = request.client.host if request.client else "unknown"
+    throttle = svc.login_throttle
+    throttle.begin(email, address, time.monotonic())
+    try:
+        user = await svc.users.authenticate(body.email, body.password)
+    except AuthError:
+        raise  # a failure: it stays counted
+    except BaseException:
+        throttle.abandoned(email, address)
+        raise
+    throttle.succeeded(email, address)
     return _auth_response(user, svc.tokens)
 
 
