@@ -26,6 +26,7 @@ def serve(args: argparse.Namespace) -> None:
 
     from netra_backend.app import log_redaction
     from netra_backend.app.config import Settings
+    from netra_backend.app.http_protocol import uvicorn_options
     from netra_backend.app.main import create_app
 
     overrides = {
@@ -52,6 +53,8 @@ def serve(args: argparse.Namespace) -> None:
         # cannot hold the process past it.
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_config=log_redaction.uvicorn_log_config(),
+        # h11 with our head limits (httptools has no header size limit); idle timeout.
+        **uvicorn_options(settings),
     )
 
 

@@ -8,9 +8,12 @@ against is a setting here, documented in the README.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from netra_backend.app.origins import normalize_origin
 
 
 class Settings(BaseSettings):
@@ -81,6 +84,50 @@ class Settings(BaseSettings):
     shutdown_grace_seconds: float = Field(
         default=10.0, gt=0, description="How long runs and sockets get to finish at shutdown."
     )
+    login_max_failures_per_email: int = Field(
+        default=5,
+        ge=1,
+        description="Failed logins per email per login window; then 429 with Retry-After.",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed logins per client address per login window; then 429.",
+    )
+    login_window_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="The sliding window, in seconds, over which failed logins are counted.",
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest HTTP request body; larger ones get 413 before being read.",
+    )
+    http_max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Largest request line plus headers (netra serve); larger ones get 431.",
+    )
+    http_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="A request head not complete this long after it may begin gets 408.",
+    )
+    http_idle_timeout_seconds: int = Field(
+        default=5,
+        ge=1,
+        description="An idle keep-alive HTTP connection is closed after this many seconds.",
+    )
+    allowed_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Origins whose pages may open a WebSocket, comma-separated "
+            "(https://app.example.com,http://localhost:3000); '*' allows any. Empty means "
+            "the server's own origin only. Handshakes without an Origin header always pass."
+        ),
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -89,6 +136,27 @@ class Settings(BaseSettings):
         if value.lower() not in levels:
             raise ValueError(f"NETRA_LOG_LEVEL must be one of {sorted(levels)}, got {value!r}")
         return value.lower()
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _valid_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        origins = []
+        for entry in value:
+            origin = "*" if entry == "*" else normalize_origin(entry)
+            if origin is None:
+                raise ValueError(
+                    "NETRA_ALLOWED_ORIGINS entries must be '*' or scheme://host[:port] "
+                    f"with scheme http or https (no path), got {entry!r}"
+                )
+            origins.append(origin)
+        return tuple(origins)
 
     @property
     def resolved_database_url(self) -> str:

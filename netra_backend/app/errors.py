@@ -6,6 +6,7 @@
     ├── AuthError                      identity could not be established (HTTP 401 / close 4401)
     │   └── TokenError                 a JWT is missing, malformed, badly signed or expired
     ├── ConflictError                  the resource already exists (HTTP 409)
+    ├── TooManyAttemptsError           too many failed logins; try again later (HTTP 429)
     ├── ProtocolError                  a client frame broke the wire protocol (an ``error`` frame)
     ├── AgentError                     an agent run failed; ``code`` goes into ``agent_failed``
     │   ├── InvalidContextError        ``context`` of an ``agent_request`` is unusable
@@ -59,6 +60,19 @@ class ConflictError(NetraError):
 
     def __str__(self) -> str:
         return self.what
+
+
+class TooManyAttemptsError(NetraError):
+    """Too many failed logins for an email or from an address; ``retry_after`` in seconds."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"too many failed logins; try again in {self.retry_after} s"
 
 
 class ProtocolError(NetraError):

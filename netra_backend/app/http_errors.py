@@ -7,10 +7,16 @@ exception              status  code
 =====================  ======  ====================================================
 AuthError/TokenError   401     ``unauthorized`` / ``invalid_token`` (+ WWW-Authenticate)
 ConflictError          409     ``conflict``
+TooManyAttemptsError   429     ``too_many_attempts`` (+ Retry-After)
 StorageError           503     ``storage_error`` (details logged, not sent)
 RequestValidationError 422     ``invalid_request`` with ``fields``
-HTTPException          as is   ``not_found``, ``method_not_allowed``, ...
+HTTPException          as is   its ``code`` attribute if it has one (413
+                               ``body_too_large``), else from the status phrase:
+                               ``not_found``, ``method_not_allowed``, ...
 =====================  ======  ====================================================
+
+:func:`error_body` is the same shape as bytes, for answers written below the app (the HTTP
+protocol's 431/408/400, the body limit's 413).
 
 Validation errors never echo what was submitted (pydantic's ``input``), so a rejected
 password does not come back in the response.
@@ -18,6 +24,7 @@ password does not come back in the response.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -28,9 +35,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from netra_backend.app.errors import AuthError, ConflictError, StorageError
+from netra_backend.app.errors import (
+    AuthError,
+    ConflictError,
+    StorageError,
+    TooManyAttemptsError,
+)
 
 logger = logging.getLogger(__name__)
+
+
+def error_body(code: str, message: str) -> bytes:
+    """``{"error": {"code": ..., "message": ...}}`` encoded as UTF-8 JSON."""
+    return json.dumps({"error": {"code": code, "message": message}}).encode("utf-8")
 
 
 def error_response(
@@ -88,6 +105,11 @@ async def _conflict_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(409, exc.code, exc.what)
 
 
+async def _too_many_attempts(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyAttemptsError)
+    return error_response(429, exc.code, str(exc), headers={"Retry-After": str(exc.retry_after)})
+
+
 async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StorageError)
     # The cause may hold SQL and parameters: log it, send a generic sentence.
@@ -112,7 +134,12 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
         phrase = HTTPStatus(exc.status_code).phrase
     except ValueError:
         phrase = "error"
-    code = phrase.lower().replace(" ", "_").replace("-", "_")
+    own_code = getattr(exc, "code", None)
+    code = (
+        own_code
+        if isinstance(own_code, str)
+        else phrase.lower().replace(" ", "_").replace("-", "_")
+    )
     message = exc.detail if isinstance(exc.detail, str) else phrase
     headers = dict(exc.headers) if exc.headers else None
     return error_response(exc.status_code, code, message, headers=headers)
@@ -122,6 +149,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the JSON error handlers on ``app``."""
     app.add_exception_handler(AuthError, _auth_error)
     app.add_exception_handler(ConflictError, _conflict_error)
+    app.add_exception_handler(TooManyAttemptsError, _too_many_attempts)
     app.add_exception_handler(StorageError, _storage_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

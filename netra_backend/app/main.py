@@ -14,6 +14,7 @@ from netra_backend.app.agents.registry import AgentRegistry
 from netra_backend.app.auth import router as auth_router
 from netra_backend.app.config import Settings
 from netra_backend.app.http_errors import install_error_handlers
+from netra_backend.app.http_limits import BodyLimitMiddleware
 from netra_backend.app.services import Services
 from netra_backend.app.websocket_core.route import websocket_endpoint
 
@@ -42,6 +43,7 @@ def create_app(
 
     app = FastAPI(title="Netra", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(auth_router)
     app.add_api_websocket_route("/api/ws", websocket_endpoint)
 

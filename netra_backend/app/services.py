@@ -16,8 +16,15 @@ from datetime import UTC, datetime, timedelta
 
 from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime
-from netra_backend.app.auth import KnownUsers, TokenService, UserStore, load_or_create_secret
+from netra_backend.app.auth import (
+    KnownUsers,
+    LoginThrottle,
+    TokenService,
+    UserStore,
+    load_or_create_secret,
+)
 from netra_backend.app.config import Settings
+from netra_backend.app.data_dir import prepare_data_dir
 from netra_backend.app.db import (
     Database,
     EventLogWriter,
@@ -75,12 +82,14 @@ class Services:
     hub: UserEventHub
     registry: AgentRegistry
     runtime: AgentRuntime
+    login_throttle: LoginThrottle
     _housekeeping: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
     async def start(cls, settings: Settings, registry: AgentRegistry | None = None) -> Services:
-        """Open the database (migrating it), start the log writer, settle orphans, wire the rest."""
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        """Make the data directory private, open the database (migrated), start the log
+        writer, settle orphans, wire the rest."""
+        prepare_data_dir(settings.data_dir, settings.resolved_database_url)
         db = Database(
             settings.resolved_database_url,
             connect_timeout=settings.db_connect_timeout_seconds,
@@ -118,6 +127,11 @@ class Services:
             hub=hub,
             registry=registry,
             runtime=runtime,
+            login_throttle=LoginThrottle.from_limits(
+                settings.login_max_failures_per_email,
+                settings.login_max_failures_per_address,
+                settings.login_window_seconds,
+            ),
         )
         services._housekeeping = asyncio.create_task(services._keep_house(), name="housekeeping")
         return services

@@ -24,6 +24,7 @@ from netra_backend.app.auth.schemas import (
     RunWithEvents,
     UserOut,
 )
+from netra_backend.app.auth.throttle import LoginThrottle, SlidingWindowLimiter
 from netra_backend.app.auth.tokens import TokenService, VerifiedToken, load_or_create_secret
 from netra_backend.app.auth.users import KnownUsers, UserRecord, UserStore, normalize_email
 
@@ -33,10 +34,12 @@ __all__ = [
     "ErrorResponse",
     "KnownUsers",
     "LoginRequest",
+    "LoginThrottle",
     "RegisterRequest",
     "RunOut",
     "RunWithEvents",
     "RunsOut",
+    "SlidingWindowLimiter",
     "TokenService",
     "UserOut",
     "UserRecord",

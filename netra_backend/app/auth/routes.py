@@ -6,6 +6,7 @@ The services come from ``request.app.state.services`` (attributes ``settings``, 
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any, Protocol, cast
 
 import orjson
@@ -22,8 +23,9 @@ from netra_backend.app.auth.schemas import (
     RunWithEvents,
     UserOut,
 )
+from netra_backend.app.auth.throttle import LoginThrottle
 from netra_backend.app.auth.tokens import TokenService
-from netra_backend.app.auth.users import UserRecord, UserStore
+from netra_backend.app.auth.users import UserRecord, UserStore, normalize_email
 from netra_backend.app.db import EventStore, RunStore
 from netra_backend.app.errors import AuthError, TokenError
 
@@ -42,6 +44,9 @@ class AuthServices(Protocol):
 
     @property
     def events(self) -> EventStore: ...
+
+    @property
+    def login_throttle(self) -> LoginThrottle: ...
 
 
 def services(request: Request) -> AuthServices:
@@ -107,10 +112,26 @@ async def register(body: RegisterRequest, svc: Services) -> AuthResponse:
     return _auth_response(user, svc.tokens)
 
 
-@router.post("/auth/login", response_model=AuthResponse, responses=_401, tags=["auth"])
-async def login(body: LoginRequest, svc: Services) -> AuthResponse:
-    """Exchange email and password for a token."""
-    user = await svc.users.authenticate(body.email, body.password)
+@router.post(
+    "/auth/login",
+    response_model=AuthResponse,
+    responses={**_401, 429: {"model": ErrorResponse}},
+    tags=["auth"],
+)
+async def login(body: LoginRequest, request: Request, svc: Services) -> AuthResponse:
+    """Exchange email and password for a token; 429 after too many failures."""
+    email = normalize_email(body.email)
+    address = request.client.host if request.client else "unknown"
+    throttle = svc.login_throttle
+    throttle.begin(email, address, time.monotonic())
+    try:
+        user = await svc.users.authenticate(body.email, body.password)
+    except AuthError:
+        raise  # a failure: it stays counted
+    except BaseException:
+        throttle.abandoned(email, address)
+        raise
+    throttle.succeeded(email, address)
     return _auth_response(user, svc.tokens)
 
 

@@ -17,6 +17,7 @@ from uuid import uuid4
 import jwt
 
 from netra_backend.app.config import Settings
+from netra_backend.app.data_dir import FILE_MODE
 from netra_backend.app.errors import TokenError
 
 ALGORITHM = "HS256"
@@ -98,9 +99,6 @@ def _read_secret(path: Path) -> str:
     secret = path.read_text(encoding="utf-8").strip()
     if not secret:
         raise ValueError(f"{path} is empty; delete it to have a new JWT secret generated")
-    # Our own file: if something loosened it, make it private again.
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o600)
     return secret
 
 
@@ -109,7 +107,9 @@ def load_or_create_secret(settings: Settings) -> str:
 
     When neither exists, a new secret is generated and written with mode 0600. The file
     is written under a temporary name and hard-linked into place, so no reader ever sees a
-    half-written secret and two processes starting together agree on one.
+    half-written secret and two processes starting together agree on one. The data directory
+    must exist: :func:`~netra_backend.app.data_dir.prepare_data_dir` makes it (and tightens a
+    loosened secret file), once, at start-up.
     """
     if settings.jwt_secret:
         return settings.jwt_secret
@@ -117,11 +117,14 @@ def load_or_create_secret(settings: Settings) -> str:
     path = data_dir / SECRET_FILE_NAME
     if path.exists():
         return _read_secret(path)
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not data_dir.is_dir():
+        raise FileNotFoundError(
+            f"data directory {data_dir} does not exist (prepare_data_dir creates it)"
+        )
     secret = secrets.token_urlsafe(48)
     temporary = data_dir / f".{SECRET_FILE_NAME}.{secrets.token_hex(8)}.tmp"
     # O_EXCL + 0600 at creation: the secret is never readable by others, even briefly.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(secret)

@@ -22,6 +22,10 @@ BAD_CREDENTIALS: Final = "invalid email or password"
 """One message for an unknown email and a wrong password, so neither can be probed."""
 
 
+EMAIL_TAKEN: Final = "that email cannot be used to register; log in instead if it is yours"
+"""The 409 message for a taken email; it does not echo the address."""
+
+
 @cache
 def _dummy_hash() -> str:
     # Checked against when the email is unknown, so that path costs as much as a wrong
@@ -69,9 +73,8 @@ class UserStore:
         address = normalize_email(email)
         password_hash = await asyncio.to_thread(hash_password, password)
         # The unique constraint on the lower-cased email decides races between two sign-ups.
-        async with self._db.session(
-            "register a user", on_conflict=f"an account with email {address!r} exists already"
-        ) as session:
+        # The message does not repeat the email: a log or a shoulder need not learn it.
+        async with self._db.session("register a user", on_conflict=EMAIL_TAKEN) as session:
             user = User(email=address, password_hash=password_hash, subscription=subscription)
             session.add(user)
             await session.flush()

@@ -1,6 +1,7 @@
 """The database handle: engine, sessions, migrations.
 
-``Database(url)`` works for ``sqlite+aiosqlite:///path`` (the parent directory is created; WAL
+``Database(url)`` works for ``sqlite+aiosqlite:///path`` (the directory must exist: the data
+directory is made, private, by :func:`netra_backend.app.data_dir.prepare_data_dir`; WAL
 and foreign keys are switched on for every connection) and ``postgresql+asyncpg://...``.
 Database-library exceptions never leave this package: :meth:`Database.session` and
 :meth:`Database.migrate` translate them (see :mod:`.errors`).
@@ -86,8 +87,6 @@ class Database:
     ) -> None:
         self.url = make_url(url)
         is_sqlite = self.url.get_backend_name() == "sqlite"
-        if is_sqlite and self.url.database and self.url.database != ":memory:":
-            Path(self.url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         # SQLite has one writer at a time; with several pooled connections, concurrent
         # transactions fight over the file lock and, under load, fail with "database is
         # locked". One connection makes them queue in the pool instead, in order.

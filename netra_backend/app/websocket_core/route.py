@@ -22,7 +22,7 @@ from netra_backend.app.auth import VerifiedToken
 from netra_backend.app.errors import AuthError, ProtocolError, StorageError
 from netra_backend.app.websocket_core.codes import CloseCode, ErrorCode, ResumeFailure
 from netra_backend.app.websocket_core.context import UserWebSocketContext, create_websocket_manager
-from netra_backend.app.websocket_core.handshake import credentials_from_handshake
+from netra_backend.app.websocket_core.handshake import credentials_from_handshake, origin_allowed
 from netra_backend.app.websocket_core.sender import QueuedSender, SenderClosedError
 from netra_backend.app.websocket_core.session import (
     CancelRun,
@@ -122,6 +122,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 
 async def _authenticate(websocket: WebSocket, services: Any) -> VerifiedToken | None:
+    if not origin_allowed(websocket.headers, services.settings.allowed_origins):
+        await websocket.close()  # before accept: HTTP 403, and the token is never looked at
+        return None
     subprotocols = websocket.scope.get("subprotocols") or []
     credentials, error, subprotocol = credentials_from_handshake(
         websocket.headers.get("authorization"), subprotocols

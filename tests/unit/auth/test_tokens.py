@@ -11,6 +11,7 @@ import pytest
 
 from netra_backend.app.auth.tokens import TokenService, load_or_create_secret
 from netra_backend.app.config import Settings
+from netra_backend.app.data_dir import prepare_data_dir
 from netra_backend.app.errors import AuthError, TokenError
 
 pytestmark = pytest.mark.unit
@@ -99,7 +100,7 @@ def test_load_or_create_secret_prefers_the_configured_secret(tmp_path: Path) -> 
 
 
 def test_load_or_create_secret_writes_a_0600_file_and_reuses_it(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "nested" / "data", jwt_secret=None)
+    settings = Settings(data_dir=prepare_data_dir(tmp_path / "nested" / "data"), jwt_secret=None)
     first = load_or_create_secret(settings)
     path = tmp_path / "nested" / "data" / "jwt_secret"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -112,17 +113,19 @@ def test_load_or_create_secret_writes_a_0600_file_and_reuses_it(tmp_path: Path) 
 
 
 def test_load_or_create_secret_differs_between_data_dirs(tmp_path: Path) -> None:
-    one = load_or_create_secret(Settings(data_dir=tmp_path / "a", jwt_secret=None))
-    two = load_or_create_secret(Settings(data_dir=tmp_path / "b", jwt_secret=None))
+    one = load_or_create_secret(
+        Settings(data_dir=prepare_data_dir(tmp_path / "a"), jwt_secret=None)
+    )
+    two = load_or_create_secret(
+        Settings(data_dir=prepare_data_dir(tmp_path / "b"), jwt_secret=None)
+    )
     assert one != two
 
 
-def test_load_or_create_secret_tightens_a_loosened_file(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, jwt_secret=None)
-    secret = load_or_create_secret(settings)
-    (tmp_path / "jwt_secret").chmod(0o644)
-    assert load_or_create_secret(settings) == secret
-    assert stat.S_IMODE((tmp_path / "jwt_secret").stat().st_mode) == 0o600
+def test_load_or_create_secret_refuses_a_missing_data_dir(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="prepare_data_dir"):
+        load_or_create_secret(Settings(data_dir=tmp_path / "missing", jwt_secret=None))
+    assert not (tmp_path / "missing").exists()
 
 
 def test_load_or_create_secret_refuses_an_empty_file(tmp_path: Path) -> None:

@@ -73,7 +73,7 @@ async def _check_schema(db: Database) -> None:
 
 
 async def test_migrate_creates_the_schema_in_a_fresh_sqlite_file(tmp_path: Path) -> None:
-    path = tmp_path / "not" / "yet" / "there" / "netra.db"
+    path = tmp_path / "netra.db"  # the directory exists: prepare_data_dir makes it, not Database
     db = Database(f"sqlite+aiosqlite:///{path}")
     try:
         await db.migrate()

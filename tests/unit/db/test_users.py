@@ -31,8 +31,9 @@ async def test_register_with_a_taken_email_in_another_case_is_a_conflict(
 ) -> None:
     users = UserStore(database)
     await users.register("dave@example.com", "dave-password", "free")
-    with pytest.raises(ConflictError, match="dave@example.com"):
+    with pytest.raises(ConflictError) as conflict:
         await users.register("DAVE@Example.com", "other-password", "mid")
+    assert "dave" not in str(conflict.value).lower()  # the address is not echoed
 
 
 async def test_concurrent_registrations_of_one_email_let_exactly_one_win(
