@@ -83,7 +83,7 @@ class InProcessServer:
         assert self._server is not None
         try:
             self._server.run(sockets=[sock])
-        except BaseException as error:  # noqa: BLE001 - reported by start()/stop(), never lost in the thread
+        except BaseException as error:  # reported by start()/stop(), never lost in the thread
             self._error = error
         finally:
             sock.close()

@@ -105,7 +105,7 @@ class AppPool:
         for started in self.started.values():
             try:
                 started.server.stop()
-            except BaseException as error:  # noqa: BLE001 - re-raised after cleanup
+            except BaseException as error:  # re-raised after cleanup
                 errors.append(error)
             finally:
                 discard_database(started.database, started.services.data_dir)

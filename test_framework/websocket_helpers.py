@@ -137,9 +137,7 @@ class WebSocketTestClient:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
         event = json.loads(text)
         if not isinstance(event, dict):
-            raise AssertionError(  # noqa: TRY004 - a test failure, not a type error
-                f"server sent a frame that is not a JSON object: {text[:200]}"
-            )
+            raise AssertionError(f"server sent a frame that is not a JSON object: {text[:200]}")
         self.received.append(event)
         return event
 

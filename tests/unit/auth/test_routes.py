@@ -103,7 +103,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(main())
-        except BaseException as exc:  # noqa: BLE001 - re-raised by the fixture as a failure
+        except BaseException as exc:  # re-raised by the fixture as a failure
             holder["error"] = exc
             ready.set()
 

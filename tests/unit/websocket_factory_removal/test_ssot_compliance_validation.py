@@ -74,7 +74,7 @@ def test_deprecated_import_statement_raises_import_error(statement: dict[str, An
         namespace["__package__"] = statement["package"]
     code = compile(statement["code"], f"<legacy {statement['id']}>", "exec")
     with pytest.raises(ImportError, match=DATA["message_pattern"]):
-        exec(code, namespace)  # noqa: S102 - running the legacy statement is the test
+        exec(code, namespace)  # running the legacy statement is the test
     assert not any(key not in ("__name__", "__package__", "__builtins__") for key in namespace)
 
 
