@@ -82,7 +82,7 @@ class RedactCredentials(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             redact_record(record)
-        except Exception:  # noqa: BLE001 - a log filter must never break the log call
+        except Exception:  # a log filter must never break the log call
             record.msg, record.args = UNFORMATTABLE, ()
         return True
 
