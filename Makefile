@@ -23,7 +23,7 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[dev]'
+	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]'
 	{ printf '%s\n' "# Exact versions for 'make install' (pip install -c). Made by 'make lock' on" \
 	    "# Python $$(.lock-venv/bin/python -c 'import platform; print(platform.python_version())'); edit pyproject.toml, not this file."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable \
@@ -49,7 +49,7 @@ test: install
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)
