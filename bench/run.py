@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -122,6 +123,7 @@ def generate(server: servers.Server, work: Path, spec: dict[str, Any]) -> dict[s
     try:
         code = process.wait(spec["time_limit"] + 30)
         if profiler is not None:
+            profiler.send_signal(signal.SIGINT)  # py-spy writes what it has on SIGINT
             profiler.wait(60)
     except subprocess.TimeoutExpired:
         process.kill()
@@ -138,14 +140,15 @@ PROFILE_DIR: Path | None = None
 
 
 def _profile(server: servers.Server, spec: dict[str, Any]) -> subprocess.Popen[bytes] | None:
-    if PROFILE_DIR is None or server.protocol != "netra" or spec["scenario"] != "closed_loop":
+    if PROFILE_DIR is None or server.kind != "netra" or spec["scenario"] == "replay":
         return None
     py_spy = Path(sys.executable).with_name("py-spy")
-    out = PROFILE_DIR / f"netra-{spec['connections']}.txt"
+    out = PROFILE_DIR / f"netra-{spec['scenario']}-{spec['connections']}.txt"
     # Collapsed stacks (one line per stack, a count at the end): grep- and flamegraph-ready.
     return subprocess.Popen(
         [str(py_spy), "record", "--pid", str(server.pid), "--format", "raw", "--rate", "250",
-         "--duration", str(int(spec["warmup"] + spec["duration"])), "--nonblocking",
+         "--duration", str(int(spec.get("warmup", 0) + spec.get("duration", 60))),
+         "--nonblocking",
          "-o", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
