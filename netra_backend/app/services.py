@@ -39,6 +39,8 @@ from netra_backend.app.websocket_core.canonical_imports import EventType, UserEv
 logger = logging.getLogger(__name__)
 
 ORPHAN_GRACE = timedelta(minutes=1)
+CHECKPOINT_SECONDS = 1.0
+"""How often SQLite's write-ahead log is checkpointed (the log writer never does it)."""
 INTERRUPTED = {"code": "interrupted", "message": "the server stopped before the run finished"}
 
 
@@ -142,6 +144,7 @@ class Services:
             "lease": lease / 3,
             "orphans": lease,
             "trim": self.settings.history_trim_interval_seconds,
+            "checkpoint": CHECKPOINT_SECONDS,
         }
         due = {job: time.monotonic() + interval for job, interval in every.items()}
         while True:
@@ -152,6 +155,8 @@ class Services:
                 try:
                     if job == "lease":
                         self.log.refresh_leases(self.runtime.run_ids(), lease_deadline(lease))
+                    elif job == "checkpoint":
+                        await self.db.checkpoint()
                     elif job == "orphans":
                         await settle_orphaned_runs(
                             self.runs, self.hub, self.db, self.settings, at_start=False

@@ -3,7 +3,9 @@ RunStore.claim_orphans over runs the writer recorded."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -434,3 +436,34 @@ async def test_a_database_failure_during_the_one_by_one_retry_loses_no_delivery(
     assert calls > 4, "the fault was injected"
     assert await _seqs(EventStore(db), "alice") == [1, 2]
     assert [(e.user_id, e.seq) for e in delivered.events] == [("alice", 1), ("alice", 2)]
+
+
+async def test_sqlite_log_is_checkpointed_by_the_database_not_by_the_writer(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "netra.db"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    await db.migrate()
+    await db.checkpoint()  # the schema into the main file
+
+    def events_in_the_main_file() -> int:
+        # immutable=1 reads the database file alone, ignoring the write-ahead log.
+        with closing(sqlite3.connect(f"file:{path}?immutable=1", uri=True)) as conn:
+            return int(conn.execute("SELECT count(*) FROM events").fetchone()[0])
+
+    async def nothing(_events: list[LoggedEvent]) -> None:
+        return None
+
+    writer = EventLogWriter(db, on_commit=nothing)
+    writer.start()
+    try:
+        padding = "x" * 2048  # 3,000 x 2 KiB: past SQLite's 1,000-page autocheckpoint
+        for seq in range(1, 3001):
+            writer.append(LoggedEvent("alice", seq, "run-1", "agent_thinking", utcnow(), padding))
+        await writer.flush()
+        assert events_in_the_main_file() == 0, "the writer's commits ran a checkpoint"
+        await db.checkpoint()
+        assert events_in_the_main_file() == 3000
+    finally:
+        await writer.close()
+        await db.dispose()
