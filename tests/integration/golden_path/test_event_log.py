@@ -86,6 +86,21 @@ def _seqs(events: list[Event]) -> list[int]:
     return [int(e["seq"]) for e in events if "seq" in e]
 
 
+def _assert_no_gap_and_no_repeat_at_the_seam(
+    before: list[Event], after: list[Event], *, first: int = 1
+) -> list[int]:
+    """Frames up to ``resumed`` and after it: together every seq from ``first`` on, none
+    missing; after the seam strictly increasing and none seen before it. (Before the seam a
+    live event that reached the socket ahead of its ``resume`` frame comes again in the
+    replay: the protocol replays every retained event after ``last_seq``.)"""
+    seen, later = _seqs(before), _seqs(after)
+    everything = sorted(set(seen) | set(later))
+    assert everything == list(range(first, first + len(everything))), "a gap"
+    assert later == sorted(set(later)), "after the seam: out of order or repeated"
+    assert not set(later) & set(seen), "repeated at the seam"
+    return everything
+
+
 async def test_resume_replays_what_another_tab_saw_exactly_once(
     log_server: GoldenPathServer,
 ) -> None:
@@ -129,13 +144,11 @@ async def test_resume_mid_run_has_no_gap_and_no_duplicate_at_the_seam(
             replayed, resumed = await _resume(late, 0)
             live = await _until_terminal(late, started["run_id"])
         await _until_terminal(runner, started["run_id"])
-    everything = [*replayed, *live]
-    seqs = _seqs(everything)
-    assert seqs == list(range(1, len(seqs) + 1)), "a gap or a duplicate at the seam"
-    assert resumed["data"]["last_seq"] == len(replayed)
-    assert resumed["data"]["replayed"] == len(replayed) >= 10
-    assert everything[0]["type"] == "agent_started"
-    assert everything[-1]["type"] == "agent_completed"
+    _assert_no_gap_and_no_repeat_at_the_seam(replayed, live)
+    assert resumed["data"]["last_seq"] == max(_seqs(replayed))
+    assert resumed["data"]["replayed"] >= 10
+    assert replayed[0]["type"] == "agent_started" or replayed[0]["seq"] > 1
+    assert [*replayed, *live][-1]["type"] == "agent_completed"
 
 
 async def test_200_clients_resuming_at_once_each_get_everything_once(
@@ -212,11 +225,12 @@ async def test_a_run_outlives_its_socket_and_its_events_wait_in_the_log(
     # The socket is gone; the run goes on. A new connection picks up from what was seen.
     async with log_server.websocket(user.token) as client:
         replayed, _ = await _resume(client, started["seq"])
-        rest = replayed
+        live: list[Event] = []
         if not any(e["type"] == "agent_completed" for e in replayed):
-            rest += await _until_terminal(client, started["run_id"])
-    events = [started, *rest]
-    assert _seqs(events) == list(range(1, len(events) + 1))
+            live = await _until_terminal(client, started["run_id"])
+    seqs = _assert_no_gap_and_no_repeat_at_the_seam([started, *replayed], live)
+    events = [*replayed, *live]
+    assert seqs == list(range(1, 1 + 1 + 30 + 1))  # started, 30 thoughts, completed
     assert events[-1]["type"] == "agent_completed"
     assert events[-1]["data"]["result"] == {"thoughts": 30}
 
