@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     history_ttl_seconds: float = Field(
         default=7 * 24 * 3600, gt=0, description="Events older than this are trimmed."
     )
+    user_recheck_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often open sockets' users are checked; a removed account's close (4401).",
+    )
     history_trim_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often the retention limits are applied."
     )

@@ -35,6 +35,7 @@ from netra_backend.app.db import (
 )
 from netra_backend.app.errors import StorageError
 from netra_backend.app.websocket_core.canonical_imports import EventType, UserEventHub
+from netra_backend.app.websocket_core.codes import CloseCode
 
 logger = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ class Services:
             "orphans": lease,
             "trim": self.settings.history_trim_interval_seconds,
             "checkpoint": CHECKPOINT_SECONDS,
+            "users": self.settings.user_recheck_seconds,
         }
         due = {job: time.monotonic() + interval for job, interval in every.items()}
         while True:
@@ -157,6 +159,8 @@ class Services:
                         self.log.refresh_leases(self.runtime.run_ids(), lease_deadline(lease))
                     elif job == "checkpoint":
                         await self.db.checkpoint()
+                    elif job == "users":
+                        await self.close_sockets_of_removed_users()
                     elif job == "orphans":
                         await settle_orphaned_runs(
                             self.runs, self.hub, self.db, self.settings, at_start=False
@@ -167,6 +171,21 @@ class Services:
                     logger.warning("housekeeping (%s) skipped: the database is unavailable", job)
                 except Exception:
                     logger.exception("housekeeping (%s) failed; it runs again next time", job)
+
+    async def close_sockets_of_removed_users(self) -> int:
+        """Close (4401) the open sockets of connected users whose account no longer exists."""
+        connected = self.hub.connected_users()
+        gone: list[str] = []
+        for start in range(0, len(connected), 500):
+            chunk = connected[start : start + 500]
+            existing = await self.users.existing(chunk)
+            gone += [user for user in chunk if user not in existing]
+        for user in gone:
+            self.known_users.forget(user)
+            self.hub.disconnect_user(user, CloseCode.UNAUTHORIZED, "the account no longer exists")
+        if gone:
+            logger.warning("closed the sockets of %d users whose account is gone", len(gone))
+        return len(gone)
 
     async def trim_history(self) -> None:
         """Apply ``NETRA_HISTORY_TTL_SECONDS`` and ``NETRA_HISTORY_MAX_EVENTS``."""

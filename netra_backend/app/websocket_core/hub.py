@@ -109,6 +109,20 @@ class UserEventHub:
         stream = self._streams.get(user_id)
         return len(stream.contexts) if stream else 0
 
+    def connected_users(self) -> list[str]:
+        """Users with at least one connection attached here."""
+        return [user for user, stream in self._streams.items() if stream.contexts]
+
+    def disconnect_user(self, user_id: str, code: int, reason: str) -> int:
+        """Close every connection of ``user_id`` here with ``code``; return how many."""
+        stream = self._streams.get(user_id)
+        if stream is None:
+            return 0
+        return sum(
+            context.websocket_manager.close_connections(code, reason)
+            for context in list(stream.contexts.values())
+        )
+
     def last_committed(self, user_id: str) -> int:
         """The user's last durable ``seq`` known here (load the stream first)."""
         stream = self._streams.get(user_id)

@@ -76,6 +76,16 @@ class UnifiedWebSocketManager:
         """Forget ``client_id``; True if it was registered."""
         return self._connections.pop(client_id, None) is not None
 
+    def close_connections(self, code: int, reason: str) -> int:
+        """End every connection that can be ended (the server's); return how many."""
+        closed = 0
+        for connection in list(self._connections.values()):
+            abort = getattr(connection, "abort", None)
+            if abort is not None:
+                abort(code, reason)
+                closed += 1
+        return closed
+
     async def emit_event(
         self,
         event_type: str,

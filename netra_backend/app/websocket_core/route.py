@@ -53,6 +53,10 @@ class Connection:
         """Send a frame that is not an event of the stream (for the manager protocol)."""
         self.sender.put(data)
 
+    def abort(self, code: int, reason: str) -> None:
+        """Close this connection now with ``code`` (the endpoint stops at once)."""
+        self.sender.abort(code, reason)
+
     def deliver_event(self, seq: int, text: str) -> None:
         """A committed event of the user: sent now, held during a replay, or skipped."""
         try:

@@ -54,7 +54,7 @@ class QueuedSender:
         self._queue: deque[str] = deque()
         self._chars = 0
         self._closed = False
-        self._too_slow = False
+        self._close_with: tuple[int, str] | None = None
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
@@ -144,11 +144,17 @@ class QueuedSender:
         """Give up on the client as too slow: drop what is queued and close with 1013."""
         self._fail(too_slow=True)
 
-    def _fail(self, *, too_slow: bool) -> None:
+    def abort(self, code: int, reason: str) -> None:
+        """End the connection now: drop what is queued, close with ``code`` and ``reason``."""
+        self._fail(close=(code, reason))
+
+    def _fail(self, *, too_slow: bool = False, close: tuple[int, str] | None = None) -> None:
         self._closed = True
-        self._too_slow = self._too_slow or too_slow
         if too_slow:
-            self._idle.clear()  # set again once the writer has sent the 1013 close
+            close = (CLOSE_TOO_SLOW, "client too slow")
+        if close is not None and self._close_with is None:
+            self._close_with = close
+            self._idle.clear()  # set again once the writer has sent the close
         self._room.set()
         self._ready.set()
         if not self.dead.is_set():
@@ -159,14 +165,15 @@ class QueuedSender:
     async def _write_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if self._too_slow:
+            if self._close_with is not None:
                 # Queue dropped, but "idle" only once the close went out (or gave up): the
-                # endpoint's exit waits for it, so the 1013 is not cancelled half-way.
+                # endpoint's exit waits for it, so the close is not cancelled half-way.
                 self._queue.clear()
                 self._chars = 0
+                code, reason = self._close_with
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(CLOSE_TIMEOUT):
-                        await self._websocket.close(CLOSE_TOO_SLOW, "client too slow")
+                        await self._websocket.close(code, reason)
                 self._idle.set()
                 return
             if not self._queue:
