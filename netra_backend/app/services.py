@@ -33,6 +33,7 @@ from netra_backend.app.db import (
     RunStore,
     lease_deadline,
 )
+from netra_backend.app.db.runs import INTERRUPTED
 from netra_backend.app.errors import StorageError
 from netra_backend.app.websocket_core.canonical_imports import EventType, UserEventHub
 from netra_backend.app.websocket_core.codes import CloseCode
@@ -42,7 +43,6 @@ logger = logging.getLogger(__name__)
 ORPHAN_GRACE = timedelta(minutes=1)
 CHECKPOINT_SECONDS = 1.0
 """How often SQLite's write-ahead log is checkpointed (the log writer never does it)."""
-INTERRUPTED = {"code": "interrupted", "message": "the server stopped before the run finished"}
 
 
 async def settle_orphaned_runs(

@@ -77,7 +77,9 @@ def _batch_of(ops: Sequence[_Op]) -> _Batch:
         if op.kind == "event":
             batch.events.append(op.payload)
         elif op.kind == "create":
-            batch.creates[op.payload["id"]] = op.payload
+            # A copy: a finish merged into it must not change the operation, which a failed
+            # batch retries.
+            batch.creates[op.payload["id"]] = dict(op.payload)
         elif op.kind == "finish":
             created = batch.creates.get(op.payload["b_id"])
             if created is not None:  # created and finished in one batch: one row, no update
@@ -89,6 +91,14 @@ def _batch_of(ops: Sequence[_Op]) -> _Batch:
         else:
             batch.trims.append(op.payload)
     return batch
+
+
+def _upsert_cursor_statement(dialect_name: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(CURSORS)
+    return statement.on_conflict_do_update(
+        index_elements=[CURSORS.c.user_id], set_={"last_seq": statement.excluded.last_seq}
+    )
 
 
 def _refused(exc: StorageError) -> bool:
@@ -128,6 +138,8 @@ class EventLogWriter:
         self.healthy = True
         self.commits = 0
         self.failures = 0
+        """Commits that failed for the database's sake (not refused content)."""
+        self._upsert_cursor = _upsert_cursor_statement(db.dialect)
 
     # --- enqueueing (never waits on the database) ---------------------------------------
 
@@ -289,7 +301,7 @@ class EventLogWriter:
                 return [], ops
             if len(ops) == 1:
                 self._drop(ops[0], exc)
-                return ops, []
+                return [], []
         # The batch's content was refused: one at a time, to find the bad operation and keep
         # the others. A failure of the database itself half-way stops there: what committed
         # so far is delivered, the rest is retried (never written twice).
@@ -301,6 +313,7 @@ class EventLogWriter:
                 if not _refused(exc):
                     return committed, ops[index:]
                 self._drop(op, exc)
+                continue
             committed.append(op)
         return committed, []
 
@@ -345,7 +358,6 @@ class EventLogWriter:
         logger.error("event log dropped a %s operation the database refused: %s", op.kind, exc)
         if op.done is not None and not op.done.done():
             op.done.set_exception(exc)
-        op.kind, op.payload = "trim", None  # nothing to deliver for it
 
     def _commit_sync(self, batch: _Batch) -> None:
         # Runs on the writer's own thread, which alone uses this connection.
@@ -381,8 +393,7 @@ class EventLogWriter:
             for e in batch.events:
                 last[e.user_id] = max(e.seq, last.get(e.user_id, 0))
             conn.execute(
-                self._upsert_cursor(),
-                [{"user_id": u, "last_seq": s} for u, s in last.items()],
+                self._upsert_cursor, [{"user_id": u, "last_seq": s} for u, s in last.items()]
             )
         if batch.finishes:
             conn.execute(
@@ -415,13 +426,6 @@ class EventLogWriter:
                         EVENTS.c.user_id == trim["user_id"], EVENTS.c.seq < trim["below_seq"]
                     )
                 )
-
-    def _upsert_cursor(self) -> Any:
-        dialect = postgresql if self._db.dialect == "postgresql" else sqlite
-        statement = dialect.insert(CURSORS)
-        return statement.on_conflict_do_update(
-            index_elements=[CURSORS.c.user_id], set_={"last_seq": statement.excluded.last_seq}
-        )
 
 
 class EventStore:

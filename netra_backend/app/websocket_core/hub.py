@@ -12,7 +12,6 @@ delivered at once and numbering starts at 1.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -53,36 +52,20 @@ class UserEventHub:
 
     def __init__(self, log: EventLogWriter | None = None, store: EventStore | None = None) -> None:
         self._streams: dict[str, UserStream] = {}
-        self._loading: dict[str, asyncio.Future[UserStream]] = {}
         self.log = log
-        self._store = store
         self._cursors = BatchLoader(store.last_seqs) if store is not None else None
 
     async def load(self, user_id: str) -> UserStream:
-        """The user's stream, its numbering read from the log the first time."""
+        """The user's stream, its numbering read from the log the first time.
+
+        Concurrent first loads share one batched cursor read (``BatchLoader``); the first
+        stream stored wins, so numbering never restarts.
+        """
         stream = self._streams.get(user_id)
         if stream is not None:
             return stream
-        if self._store is None:
-            stream = self._streams[user_id] = UserStream(user_id)
-            return stream
-        pending = self._loading.get(user_id)
-        if pending is not None:
-            return await asyncio.shield(pending)
-        future: asyncio.Future[UserStream] = asyncio.get_running_loop().create_future()
-        self._loading[user_id] = future
-        try:
-            assert self._cursors is not None
-            last = await self._cursors.load(user_id) or 0
-            stream = self._streams.setdefault(user_id, UserStream(user_id, last))
-            future.set_result(stream)
-            return stream
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved here; concurrent waiters get it raised too
-            raise
-        finally:
-            del self._loading[user_id]
+        last = 0 if self._cursors is None else await self._cursors.load(user_id) or 0
+        return self._streams.setdefault(user_id, UserStream(user_id, last))
 
     def stream(self, user_id: str) -> UserStream | None:
         """The user's stream if it is loaded."""
@@ -173,7 +156,7 @@ class UserEventHub:
     def _stream_now(self, user_id: str) -> UserStream:
         stream = self._streams.get(user_id)
         if stream is None:
-            if self._store is not None:
+            if self._cursors is not None:
                 # Numbering must continue from the stored cursor: load() reads it.
                 raise ManagerMisuseError(f"stream of user {user_id!r} used before load()")
             stream = self._streams[user_id] = UserStream(user_id)
