@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 from websockets.asyncio.client import ClientConnection
 
+from netra_backend.app.plans import PlanTable
+
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTEXT = {"monthly_spend": 10_000, "primary_services": ["EC2", "RDS", "S3"]}
@@ -56,6 +58,8 @@ def start_server(
         # limiter is not what is measured here.
         "NETRA_WS_RATE_LIMIT_PER_SECOND": "10000",
         "NETRA_WS_RATE_LIMIT_BURST": "10000",
+        # Nor are the plans' run limits: every tier gets the same, out-of-reach ones.
+        "NETRA_PLAN_LIMITS": PlanTable.uniform(1000, 1_000_000_000).model_dump_json(),
         **(extra_env or {}),
     }
     with log.open("ab") as out:

@@ -8,11 +8,12 @@ from typing import Any
 
 import httpx
 
+from netra_backend.app.plans import Subscription
 from test_framework.urls import http_url_for
 
 # Fixed so that "the same email again" logs in to the same account on the same server.
 TEST_PASSWORD = "netra-Test-passw0rd-2024"
-SUBSCRIPTIONS = ("free", "early", "mid", "enterprise")
+SUBSCRIPTIONS = tuple(tier.value for tier in Subscription)
 
 
 @dataclass(frozen=True, slots=True)

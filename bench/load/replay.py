@@ -38,7 +38,7 @@ async def _seed(client: Any, runs: int, window: int, timeout: float) -> int:
             return
         state["in_flight"] -= 1
         state["completed"] += kind == b"agent_completed"
-        # A refused run (too_many_runs, ...) is sent again, within a bound.
+        # A refused run (rate_limited, ...) is sent again, within a bound.
         wanted = runs - state["completed"] - state["in_flight"]
         if wanted > 0 and state["attempts"] < 2 * runs:
             send()

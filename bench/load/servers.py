@@ -28,7 +28,6 @@ NETRA_LIMITS = {
     "NETRA_WS_RATE_LIMIT_PER_SECOND": "100000",
     "NETRA_WS_RATE_LIMIT_BURST": "100000",
     "NETRA_WS_MAX_CONNECTIONS_PER_USER": "100000",
-    "NETRA_MAX_CONCURRENT_RUNS_PER_USER": "1000",
     "NETRA_MAX_RUNS_IN_FLIGHT": "100000",
     # A 10k-event replay must not overflow the per-client send queue (closed with 1013).
     "NETRA_WS_SEND_QUEUE_SIZE": "100000",

@@ -14,13 +14,18 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from netra_backend.app.origins import normalize_origin
+from netra_backend.app.plans import DEFAULT_PLAN_LIMITS, PlanTable
 
 
 class Settings(BaseSettings):
     """Runtime configuration read from ``NETRA_*`` environment variables."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NETRA_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="NETRA_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        env_nested_delimiter="__",
     )
 
     data_dir: Path = Field(
@@ -56,7 +61,13 @@ class Settings(BaseSettings):
         description="One socket write's limit; a client that stops reading is closed.",
     )
     ws_max_connections_per_user: int = Field(default=20, ge=1)
-    max_concurrent_runs_per_user: int = Field(default=5, ge=1)
+    plan_limits: PlanTable = Field(
+        default=DEFAULT_PLAN_LIMITS,
+        description=(
+            "Concurrent runs and runs per minute per user, by plan; one value is set with "
+            "NETRA_PLAN_LIMITS__<TIER>__<LIMIT> (e.g. NETRA_PLAN_LIMITS__FREE__RUNS_PER_MINUTE)."
+        ),
+    )
     agent_timeout_seconds: float = Field(default=60.0, gt=0)
     tool_timeout_seconds: float = Field(default=30.0, gt=0)
     max_message_chars: int = Field(default=16_000, ge=1)

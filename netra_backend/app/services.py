@@ -113,7 +113,7 @@ class Services:
             recorder=RunRecords(log, settings.run_lease_seconds),
             timeout_seconds=settings.agent_timeout_seconds,
             tool_timeout_seconds=settings.tool_timeout_seconds,
-            max_concurrent_per_user=settings.max_concurrent_runs_per_user,
+            plans=settings.plan_limits,
             max_runs_in_flight=settings.max_runs_in_flight,
             storage_ready=lambda: log.healthy,
         )
@@ -160,6 +160,7 @@ class Services:
                     elif job == "checkpoint":
                         await self.db.checkpoint()
                     elif job == "users":
+                        self.runtime.quota.forget_idle()
                         await self.close_sockets_of_removed_users()
                     elif job == "orphans":
                         await settle_orphaned_runs(

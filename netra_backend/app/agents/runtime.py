@@ -28,6 +28,7 @@ from netra_backend.app.errors import (
     RunCancelled,
     StorageError,
 )
+from netra_backend.app.plans import DEFAULT_PLAN_LIMITS, PlanTable, RunQuota, Subscription
 from netra_backend.app.websocket_core.events import EventType
 
 logger = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ class AgentRuntime:
         recorder: RunRecorder | None = None,
         timeout_seconds: float = 60.0,
         tool_timeout_seconds: float = 30.0,
-        max_concurrent_per_user: int = 5,
+        plans: PlanTable = DEFAULT_PLAN_LIMITS,
         max_runs_in_flight: int = 1000,
         storage_ready: Callable[[], bool] | None = None,
     ) -> None:
@@ -135,7 +136,7 @@ class AgentRuntime:
         self._recorder = recorder
         self.timeout_seconds = timeout_seconds
         self.tool_timeout_seconds = tool_timeout_seconds
-        self.max_concurrent_per_user = max_concurrent_per_user
+        self.quota = RunQuota(plans)
         self.max_runs_in_flight = max_runs_in_flight
         self._storage_ready = storage_ready
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -176,11 +177,13 @@ class AgentRuntime:
         message: str,
         context: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        subscription: Subscription = Subscription.FREE,
     ) -> str:
         """Validate and start a run as its own task; return its ``run_id``.
 
-        Raises :class:`ProtocolError` (``unknown_agent``, ``too_many_runs``, ``server_busy``,
-        ``storage_unavailable``, ``shutting_down``) before anything is emitted or recorded.
+        ``subscription`` is the user's plan, whose limits apply. Raises :class:`ProtocolError`
+        (``unknown_agent``, ``rate_limited``, ``server_busy``, ``storage_unavailable``,
+        ``shutting_down``) before anything is emitted or recorded.
         """
         if self._stopping:
             raise ProtocolError("shutting_down", "the server is shutting down; try again shortly")
@@ -200,13 +203,7 @@ class AgentRuntime:
             raise ProtocolError(
                 "unknown_agent", f"unknown agent {agent!r}; available: {self.registry.names()}"
             )
-        active = self._active.setdefault(user_id, set())
-        if len(active) >= self.max_concurrent_per_user:
-            raise ProtocolError(
-                "too_many_runs",
-                f"{len(active)} runs already in flight; "
-                f"the limit is {self.max_concurrent_per_user}",
-            )
+        self.quota.admit(user_id, subscription, self.active_runs(user_id))
         request = AgentRequest(
             run_id=uuid.uuid4().hex,
             user_id=user_id,
@@ -215,7 +212,7 @@ class AgentRuntime:
             context=dict(context or {}),
             request_id=request_id,
         )
-        active.add(request.run_id)
+        self._active.setdefault(user_id, set()).add(request.run_id)
         self._owners[request.run_id] = user_id
         task = asyncio.create_task(self._execute(request), name=f"run-{request.run_id}")
         self._tasks[request.run_id] = task

@@ -93,7 +93,7 @@ def _auth_response(user: UserRecord, tokens: TokenService) -> AuthResponse:
     return AuthResponse(
         user_id=user.user_id,
         email=user.email,
-        subscription=cast(Any, user.subscription),
+        subscription=user.subscription,
         token=tokens.issue(user.user_id),
         expires_in=tokens.ttl_seconds,
     )
@@ -144,7 +144,7 @@ async def me(user_id: UserId, svc: Services) -> UserOut:
     return UserOut(
         user_id=user.user_id,
         email=user.email,
-        subscription=cast(Any, user.subscription),
+        subscription=user.subscription,
         created_at=user.created_at,
     )
 

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, EmailStr, Field
 
-Subscription = Literal["free", "early", "mid", "enterprise"]
-RunStatus = Literal["running", "completed", "failed", "cancelled"]
+from netra_backend.app.db import RunStatus
+from netra_backend.app.plans import Subscription
 
 
 class RegisterRequest(BaseModel):
@@ -16,7 +16,7 @@ class RegisterRequest(BaseModel):
 
     email: EmailStr
     password: str = Field(min_length=8, max_length=256)
-    subscription: Subscription = "free"
+    subscription: Subscription = Subscription.FREE
 
 
 class LoginRequest(BaseModel):

@@ -14,9 +14,7 @@ from sqlalchemy import select, update
 from netra_backend.app.auth.passwords import hash_password, needs_rehash, verify_password
 from netra_backend.app.db import BatchLoader, Database, User
 from netra_backend.app.errors import AuthError
-
-SUBSCRIPTIONS: Final[tuple[str, ...]] = ("free", "early", "mid", "enterprise")
-"""The subscription tiers an account can have."""
+from netra_backend.app.plans import Subscription
 
 BAD_CREDENTIALS: Final = "invalid email or password"
 """One message for an unknown email and a wrong password, so neither can be probed."""
@@ -44,7 +42,7 @@ class UserRecord:
 
     user_id: str
     email: str
-    subscription: str
+    subscription: Subscription
     created_at: datetime
 
     @classmethod
@@ -53,7 +51,7 @@ class UserRecord:
         return cls(
             user_id=user.id,
             email=user.email,
-            subscription=user.subscription,
+            subscription=Subscription(user.subscription),
             created_at=user.created_at,
         )
 
@@ -64,18 +62,15 @@ class UserStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def register(self, email: str, password: str, subscription: str) -> UserRecord:
+    async def register(self, email: str, password: str, subscription: Subscription) -> UserRecord:
         """Create an account; ``ConflictError`` when the email is taken (in any letter case)."""
-        if subscription not in SUBSCRIPTIONS:
-            raise ValueError(
-                f"subscription must be one of {list(SUBSCRIPTIONS)}, got {subscription!r}"
-            )
+        subscription = Subscription(subscription)  # ValueError names a tier that is not one
         address = normalize_email(email)
         password_hash = await asyncio.to_thread(hash_password, password)
         # The unique constraint on the lower-cased email decides races between two sign-ups.
         # The message does not repeat the email: a log or a shoulder need not learn it.
         async with self._db.session("register a user", on_conflict=EMAIL_TAKEN) as session:
-            user = User(email=address, password_hash=password_hash, subscription=subscription)
+            user = User(email=address, password_hash=password_hash, subscription=subscription.value)
             session.add(user)
             await session.flush()
             return UserRecord.from_model(user)
@@ -93,11 +88,13 @@ class UserStore:
             await self._rehash(user.id, password)
         return UserRecord.from_model(user)
 
-    async def existing(self, user_ids: list[str]) -> dict[str, bool]:
-        """``{user_id: True}`` for those of ``user_ids`` that have an account."""
+    async def existing(self, user_ids: list[str]) -> dict[str, Subscription]:
+        """``{user_id: subscription}`` for those of ``user_ids`` that have an account."""
         async with self._db.session("look users up") as session:
-            rows = await session.scalars(select(User.id).where(User.id.in_(user_ids)))
-            return dict.fromkeys(rows, True)
+            rows = await session.execute(
+                select(User.id, User.subscription).where(User.id.in_(user_ids))
+            )
+            return {user_id: Subscription(tier) for user_id, tier in rows}
 
     async def get(self, user_id: str) -> UserRecord | None:
         """The account with this id, or ``None``."""
@@ -114,10 +111,11 @@ class UserStore:
 
 
 class KnownUsers:
-    """Users known to exist, so a WebSocket handshake needs no database round trip.
+    """Users known to exist, and their plans, so a handshake or a run needs no database trip.
 
-    A user found in the database is remembered for ``ttl_seconds``; within that window their
-    handshakes are answered from memory. Safe because the token's signature and expiry are
+    A user found in the database is remembered (with their subscription) for ``ttl_seconds``;
+    within that window their handshakes and runs are answered from memory, so a plan change
+    takes effect within ``ttl_seconds``. Safe because the token's signature and expiry are
     still checked on every handshake, and there is no way to delete a user through this
     server; a user removed from the database by other means is refused again within
     ``ttl_seconds`` (and their open sockets live on at most until their token expires).
@@ -129,21 +127,26 @@ class KnownUsers:
         self._lookup = BatchLoader(users.existing)
         self._ttl = ttl_seconds
         self._max = max_entries
-        self._seen: dict[str, float] = {}
+        self._seen: dict[str, tuple[float, Subscription]] = {}
 
     async def exists(self, user_id: str) -> bool:
         """Whether the user exists (from memory when checked recently)."""
+        return await self.subscription(user_id) is not None
+
+    async def subscription(self, user_id: str) -> Subscription | None:
+        """The user's plan, or ``None`` when the account does not exist."""
         now = time.monotonic()
         seen = self._seen.get(user_id)
-        if seen is not None and now - seen < self._ttl:
-            return True
-        if not await self._lookup.load(user_id):
+        if seen is not None and now - seen[0] < self._ttl:
+            return seen[1]
+        tier = await self._lookup.load(user_id)
+        if tier is None:
             self._seen.pop(user_id, None)
-            return False
+            return None
         if len(self._seen) >= self._max:
             self._seen.clear()  # crude but bounded: the next handshakes look users up again
-        self._seen[user_id] = now
-        return True
+        self._seen[user_id] = (now, tier)
+        return tier
 
     def forget(self, user_id: str) -> None:
         """Drop ``user_id`` from memory (its next handshake asks the database)."""

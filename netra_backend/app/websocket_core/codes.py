@@ -29,7 +29,6 @@ class ErrorCode(StrEnum):
     MESSAGE_TOO_LONG = "message_too_long"
     BINARY_NOT_SUPPORTED = "binary_not_supported"
     RATE_LIMITED = "rate_limited"
-    TOO_MANY_RUNS = "too_many_runs"
     SERVER_BUSY = "server_busy"
     STORAGE_UNAVAILABLE = "storage_unavailable"
     SHUTTING_DOWN = "shutting_down"

@@ -211,13 +211,26 @@ async def _start_run(
 ) -> None:
     frame = action.frame
     try:
+        # Identity (and so the plan) from the token, never from the payload.
+        subscription = await services.known_users.subscription(context.user_id)
+        if subscription is None:
+            connection.abort(CloseCode.UNAUTHORIZED, "the account no longer exists")
+            return
         await services.runtime.start(
-            user_id=context.user_id,  # identity from the token, never from the payload
+            user_id=context.user_id,
             agent=frame.agent,
             message=frame.message,
             context=frame.context,
             request_id=frame.request_id,
+            subscription=subscription,
         )
+    except StorageError:
+        error = ProtocolError(
+            ErrorCode.STORAGE_UNAVAILABLE,
+            "the account could not be read; try again",
+            retry_after=1.0,
+        )
+        connection.sender.put(connection.session.error(error, action.request_id).text)
     except ProtocolError as exc:
         connection.sender.put(connection.session.error(exc, action.request_id).text)
 

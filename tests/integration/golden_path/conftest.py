@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from netra_backend.app.plans import PlanTable
 from tests.integration.golden_path._agents import scripted_registry
 from tests.integration.golden_path._servers import GoldenPathServer, backend_params, serving
 
@@ -32,7 +33,7 @@ def scripted_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer
     with serving(
         str(request.param),
         registry=scripted_registry(),
-        max_concurrent_runs_per_user=MAX_RUNS,
+        plan_limits=PlanTable.uniform(MAX_RUNS, 10_000),
         agent_timeout_seconds=AGENT_TIMEOUT,
         max_message_chars=MAX_MESSAGE_CHARS,
         jwt_ttl_seconds=600,

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from netra_backend.app.plans import PlanTable
 from test_framework.websocket_helpers import WebSocketTestClient
 from tests.integration.golden_path._agents import scripted_registry
 from tests.integration.golden_path._protocol import (
@@ -40,7 +41,7 @@ def log_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer]:
     with serving(
         str(request.param),
         registry=scripted_registry(),
-        max_concurrent_runs_per_user=20,
+        plan_limits=PlanTable.uniform(20, 10_000),
         ws_max_connections_per_user=250,
     ) as server:
         yield server

@@ -1,5 +1,5 @@
 """Limits a client can push against: frame size (close 1009), frame rate (``rate_limited``),
-concurrent runs (``too_many_runs``), message length, agent timeout; and runs that go wrong
+concurrent runs by plan (``rate_limited``), message length, agent timeout; and runs that go wrong
 (agent or tool raising, bad result) still end with exactly one ``agent_failed``."""
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ async def test_rate_limited_agent_request_starts_no_run(
 # --- concurrent runs, timeouts, failures ----------------------------------------------------
 
 
-async def test_runs_over_the_per_user_limit_get_too_many_runs(
+async def test_runs_over_the_plans_concurrent_limit_get_rate_limited(
     scripted_server: GoldenPathServer,
 ) -> None:
     alice = await scripted_server.create_user()
@@ -172,7 +172,8 @@ async def test_runs_over_the_per_user_limit_get_too_many_runs(
         # The stalled runs time out (agent_failed, code timeout), freeing the slots.
         runs, other = await collect_runs(client, MAX_RUNS)
         assert len(other) == 1, other
-        assert_error_frame(other[0], "too_many_runs", mentions=(str(MAX_RUNS),))
+        assert_error_frame(other[0], "rate_limited", mentions=(str(MAX_RUNS), "at once"))
+        assert other[0]["data"]["retry_after"] > 0
         assert other[0]["data"]["request_id"] == f"stall-{MAX_RUNS}"
         started = sorted(events[0]["data"]["request_id"] for events in runs.values())
         assert started == [f"stall-{k}" for k in range(MAX_RUNS)]
@@ -199,7 +200,7 @@ async def _start_when_slot_frees(client: WebSocketTestClient, attempts: int = 50
             runs, _ = await collect_runs(client, 1)
             assert_golden_order([frame, *runs[frame["run_id"]]])
             return
-        assert_error_frame(frame, "too_many_runs")
+        assert_error_frame(frame, "rate_limited")
         await asyncio.sleep(0.05)
     raise AssertionError("the run slots never freed up after the runs ended")
 
@@ -210,7 +211,7 @@ async def test_run_slots_are_free_once_the_terminal_events_arrive(
     """A run whose terminal event the client has seen is no longer "in flight".
 
     A client at the limit that waits for ``agent_completed`` and then asks again must not
-    be told ``too_many_runs``.
+    be told ``rate_limited``.
     """
     user = await scripted_server.create_user()
     async with scripted_server.websocket(user.token) as client:

@@ -14,6 +14,7 @@ import httpx
 import pytest
 import websockets
 
+from netra_backend.app.plans import PlanTable
 from test_framework.server import start_server
 from test_framework.users import register_or_login
 from test_framework.websocket_helpers import WebSocketTestClient
@@ -34,7 +35,7 @@ def capped_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathServer]:
         str(request.param),
         registry=scripted_registry(),
         max_runs_in_flight=IN_FLIGHT,
-        max_concurrent_runs_per_user=PER_USER,
+        plan_limits=PlanTable.uniform(PER_USER, 100_000),
         ws_rate_limit_per_second=10_000,
         ws_rate_limit_burst=10_000,
     ) as server:
@@ -109,7 +110,7 @@ def impatient_server() -> Iterator[GoldenPathServer]:
         ws_max_connections_per_user=1,
         ws_send_timeout_seconds=0.5,
         ws_send_queue_bytes=256 * 1024,
-        max_concurrent_runs_per_user=200,
+        plan_limits=PlanTable.uniform(200, 100_000),
         ws_rate_limit_per_second=10_000,
         ws_rate_limit_burst=10_000,
         shutdown_grace_seconds=3,

@@ -12,6 +12,7 @@ from netra_backend.app.agents.base import AgentRequest, FunctionAgent, JSONDict,
 from netra_backend.app.agents.registry import AgentRegistry
 from netra_backend.app.agents.runtime import AgentRuntime
 from netra_backend.app.errors import InvalidContextError, ProtocolError
+from netra_backend.app.plans import PlanTable
 from netra_backend.app.websocket_core.canonical_imports import TERMINAL_EVENTS
 
 pytestmark = pytest.mark.unit
@@ -188,11 +189,14 @@ async def test_concurrent_run_limit_per_user() -> None:
         return {}
 
     recorder = Recorder()
-    runtime = runtime_with(FunctionAgent("w", waits), recorder=recorder, max_concurrent_per_user=2)
+    runtime = runtime_with(
+        FunctionAgent("w", waits), recorder=recorder, plans=PlanTable.uniform(2, 1000)
+    )
     ids = [await runtime.start(user_id="u1", agent="w", message="m") for _ in range(2)]
     with pytest.raises(ProtocolError) as caught:
         await runtime.start(user_id="u1", agent="w", message="m")
-    assert caught.value.code == "too_many_runs"
+    assert caught.value.code == "rate_limited"
+    assert caught.value.retry_after is not None and caught.value.retry_after > 0
     other = await runtime.start(user_id="u2", agent="w", message="m")  # another user is unaffected
     gate.set()
     for run_id in [*ids, other]:
@@ -216,7 +220,7 @@ async def test_terminal_event_arrives_after_the_slot_is_free_and_the_run_recorde
     recorder = Recorder()
     seen: list[tuple[int, str]] = []
     runtime = runtime_with(
-        FunctionAgent("good", good), recorder=recorder, max_concurrent_per_user=1
+        FunctionAgent("good", good), recorder=recorder, plans=PlanTable.uniform(1, 1000)
     )
 
     async def publish(user_id: str, event_type: str, data: Mapping[str, Any], run_id: str) -> None:

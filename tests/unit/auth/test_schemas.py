@@ -6,8 +6,9 @@ import pytest
 from pydantic import ValidationError
 
 from netra_backend.app.auth.schemas import LoginRequest, RegisterRequest
-from netra_backend.app.auth.users import SUBSCRIPTIONS, normalize_email
+from netra_backend.app.auth.users import normalize_email
 from netra_backend.app.http_errors import validation_summary
+from netra_backend.app.plans import Subscription
 
 pytestmark = pytest.mark.unit
 
@@ -30,7 +31,7 @@ def test_register_request_defaults_to_the_free_subscription() -> None:
 
 
 def test_register_request_accepts_every_subscription_tier() -> None:
-    for tier in SUBSCRIPTIONS:
+    for tier in Subscription:
         body = {"email": "a@example.com", "password": "x" * 8, "subscription": tier}
         assert RegisterRequest.model_validate(body).subscription == tier
 

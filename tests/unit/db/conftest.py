@@ -9,6 +9,7 @@ import pytest
 
 from netra_backend.app.auth.users import UserRecord, UserStore
 from netra_backend.app.db import Database
+from netra_backend.app.plans import Subscription
 
 
 @pytest.fixture
@@ -23,9 +24,11 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def alice(database: Database) -> UserRecord:
-    return await UserStore(database).register("alice@example.com", "alice-password", "free")
+    return await UserStore(database).register(
+        "alice@example.com", "alice-password", Subscription.FREE
+    )
 
 
 @pytest.fixture
 async def bob(database: Database) -> UserRecord:
-    return await UserStore(database).register("bob@example.com", "bob-password", "mid")
+    return await UserStore(database).register("bob@example.com", "bob-password", Subscription.MID)

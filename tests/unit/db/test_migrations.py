@@ -16,6 +16,7 @@ from netra_backend.app.auth.users import UserStore
 from netra_backend.app.db import Base, Database, RunStore
 from netra_backend.app.db.session import alembic_config
 from netra_backend.app.errors import ConflictError
+from netra_backend.app.plans import Subscription
 from test_framework.databases import (
     PostgresUnavailable,
     create_postgres_database,
@@ -134,9 +135,9 @@ async def test_migrate_creates_the_schema_on_postgresql(postgres_database: Datab
 async def test_stores_round_trip_on_postgresql(postgres_database: Database) -> None:
     await postgres_database.migrate()
     users, runs = UserStore(postgres_database), RunStore(postgres_database)
-    alice = await users.register("Alice@Example.com", "alice-password", "enterprise")
+    alice = await users.register("Alice@Example.com", "alice-password", Subscription.ENTERPRISE)
     with pytest.raises(ConflictError):
-        await users.register("ALICE@example.COM", "another-password", "free")
+        await users.register("ALICE@example.COM", "another-password", Subscription.FREE)
     assert (await users.authenticate("alice@EXAMPLE.com", "alice-password")) == alice
     await runs.create("run-pg", alice.user_id, "triage_agent", {"message": "hi"})
     with pytest.raises(ConflictError):
