@@ -6,6 +6,7 @@
     ├── AuthError                      identity could not be established (HTTP 401 / close 4401)
     │   └── TokenError                 a JWT is missing, malformed, badly signed or expired
     ├── ConflictError                  the resource already exists (HTTP 409)
+    ├── NotFoundError                  no such resource, or not the caller's (HTTP 404)
     ├── TooManyAttemptsError           too many failed logins; try again later (HTTP 429)
     ├── ProtocolError                  a client frame broke the wire protocol (an ``error`` frame)
     ├── AgentError                     an agent run failed; ``code`` goes into ``agent_failed``
@@ -16,7 +17,9 @@
     └── ManagerMisuseError (also RuntimeError)
         └── CrossUserEmitError         a manager was asked to emit for another user
 
-Exceptions hold data as attributes; ``__str__`` builds the sentence.
+Every one has a stable ``code`` (a string clients may switch on) and a ``message`` (the
+sentence, also ``str(exc)``); other data sits in attributes. ``http_errors.HTTP_STATUS`` maps
+the families to HTTP statuses in one table.
 """
 
 from __future__ import annotations
@@ -29,18 +32,18 @@ class NetraError(Exception):
 
     code: str = "internal_error"
 
+    def __init__(self, message: str, *args: object) -> None:
+        super().__init__(message, *args)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
 
 class AuthError(NetraError):
     """Identity could not be established."""
 
     code = "unauthorized"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return self.reason
 
 
 class TokenError(AuthError):
@@ -54,12 +57,11 @@ class ConflictError(NetraError):
 
     code = "conflict"
 
-    def __init__(self, what: str) -> None:
-        super().__init__(what)
-        self.what = what
 
-    def __str__(self) -> str:
-        return self.what
+class NotFoundError(NetraError):
+    """No such resource (or not the caller's: the same answer, so ids cannot be probed)."""
+
+    code = "not_found"
 
 
 class TooManyAttemptsError(NetraError):
@@ -68,24 +70,26 @@ class TooManyAttemptsError(NetraError):
     code = "too_many_attempts"
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(retry_after)
+        super().__init__(f"too many failed logins; try again in {retry_after} s", retry_after)
         self.retry_after = retry_after
 
-    def __str__(self) -> str:
-        return f"too many failed logins; try again in {self.retry_after} s"
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        return (type(self), (self.retry_after,))
 
 
 class ProtocolError(NetraError):
     """A client frame broke the wire protocol; becomes an ``error`` frame, connection stays."""
 
     def __init__(self, code: str, message: str, *, retry_after: float | None = None) -> None:
-        super().__init__(code, message)
+        super().__init__(message, code)
         self.code = code
-        self.message = message
         self.retry_after = retry_after
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+    def __reduce__(self) -> Any:
+        return (type(self), (self.code, self.message), {"retry_after": self.retry_after})
 
 
 class AgentError(NetraError):
@@ -95,12 +99,14 @@ class AgentError(NetraError):
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
-        self.message = message
         if code is not None:
             self.code = code
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+    def __reduce__(self) -> Any:
+        return (_agent_error, (type(self), self.message, self.code))
 
 
 class InvalidContextError(AgentError):
@@ -153,11 +159,11 @@ class StorageError(NetraError):
     code = "storage_error"
 
     def __init__(self, operation: str) -> None:
-        super().__init__(operation)
+        super().__init__(f"database operation failed: {operation}")
         self.operation = operation
 
-    def __str__(self) -> str:
-        return f"database operation failed: {self.operation}"
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        return (type(self), (self.operation,))
 
 
 class ManagerMisuseError(NetraError, RuntimeError):
@@ -172,16 +178,22 @@ class CrossUserEmitError(ManagerMisuseError):
     code = "cross_user_emit"
 
     def __init__(self, manager_user_id: str, target_user_id: str) -> None:
-        super().__init__(manager_user_id, target_user_id)
+        super().__init__(
+            f"manager of user {manager_user_id!r} refused to emit for user "
+            f"{target_user_id!r}: a manager only emits to its own user"
+        )
         self.manager_user_id = manager_user_id
         self.target_user_id = target_user_id
 
-    def __str__(self) -> str:
-        return (
-            f"manager of user {self.manager_user_id!r} refused to emit for user "
-            f"{self.target_user_id!r}: a manager only emits to its own user"
-        )
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.manager_user_id, self.target_user_id))
 
 
 def _timeout_error(seconds: float, what: str) -> AgentTimeoutError:
     return AgentTimeoutError(seconds, what=what)
+
+
+def _agent_error(cls: type[AgentError], message: str, code: str) -> AgentError:
+    error = AgentError.__new__(cls)
+    AgentError.__init__(error, message, code=code)
+    return error

@@ -1,14 +1,17 @@
 """JSON error bodies for the HTTP API: ``{"error": {"code": ..., "message": ...}}``.
 
-``install_error_handlers(app)`` maps the service's exceptions to status codes:
+``install_error_handlers(app)`` answers every :class:`NetraError` from one table,
+:data:`HTTP_STATUS` (the nearest family wins), with the error's own ``code`` and ``message``:
 
 =====================  ======  ====================================================
 exception              status  code
 =====================  ======  ====================================================
 AuthError/TokenError   401     ``unauthorized`` / ``invalid_token`` (+ WWW-Authenticate)
+NotFoundError          404     ``not_found``
 ConflictError          409     ``conflict``
 TooManyAttemptsError   429     ``too_many_attempts`` (+ Retry-After)
-StorageError           503     ``storage_error`` (details logged, not sent)
+StorageError           503     ``storage_error`` (+ Retry-After; details logged, not sent)
+any other NetraError   500     its code; a generic message (details logged)
 RequestValidationError 422     ``invalid_request`` with ``fields``
 HTTPException          as is   its ``code`` attribute if it has one (413
                                ``body_too_large``), else from the status phrase:
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -38,6 +42,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from netra_backend.app.errors import (
     AuthError,
     ConflictError,
+    NetraError,
+    NotFoundError,
     StorageError,
     TooManyAttemptsError,
 )
@@ -95,31 +101,51 @@ def validation_summary(errors: Sequence[Any]) -> tuple[str, list[str]]:
     return ("; ".join(problems) or "the request is invalid", fields)
 
 
-async def _auth_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AuthError)
-    return error_response(401, exc.code, exc.reason, headers={"WWW-Authenticate": "Bearer"})
+HTTP_STATUS: dict[type[NetraError], int] = {
+    AuthError: 401,
+    NotFoundError: 404,
+    ConflictError: 409,
+    TooManyAttemptsError: 429,
+    StorageError: 503,
+}
+"""The HTTP status of each error family; a subclass takes its nearest ancestor's."""
+
+_INTERNAL = (500, 503)
 
 
-async def _conflict_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ConflictError)
-    return error_response(409, exc.code, exc.what)
+def status_of(exc: NetraError) -> int:
+    """The HTTP status ``exc`` is answered with (500 for a family the table lacks)."""
+    for cls in type(exc).__mro__:
+        status = HTTP_STATUS.get(cls)
+        if status is not None:
+            return status
+    return 500
 
 
-async def _too_many_attempts(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, TooManyAttemptsError)
-    return error_response(429, exc.code, str(exc), headers={"Retry-After": str(exc.retry_after)})
+def _headers_of(exc: NetraError, status: int) -> dict[str, str] | None:
+    if status == 401:
+        return {"WWW-Authenticate": "Bearer"}
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int | float) and retry_after > 0:
+        return {"Retry-After": str(math.ceil(retry_after))}
+    if status == 503:
+        return {"Retry-After": "1"}
+    return None
 
 
-async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StorageError)
-    # The cause may hold SQL and parameters: log it, send a generic sentence.
-    logger.error("%s %s: %s", request.method, request.url.path, exc, exc_info=exc)
-    return error_response(
-        503,
-        exc.code,
-        "the database is unavailable; try again shortly",
-        headers={"Retry-After": "1"},
-    )
+async def _netra_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NetraError)
+    status = status_of(exc)
+    message = exc.message
+    if status in _INTERNAL:
+        # The cause may hold SQL and parameters: log it, send a generic sentence.
+        logger.error("%s %s: %s", request.method, request.url.path, exc, exc_info=exc)
+        message = (
+            "the database is unavailable; try again shortly"
+            if status == 503
+            else "the server failed to answer this request"
+        )
+    return error_response(status, exc.code, message, headers=_headers_of(exc, status))
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -147,9 +173,6 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the JSON error handlers on ``app``."""
-    app.add_exception_handler(AuthError, _auth_error)
-    app.add_exception_handler(ConflictError, _conflict_error)
-    app.add_exception_handler(TooManyAttemptsError, _too_many_attempts)
-    app.add_exception_handler(StorageError, _storage_error)
+    app.add_exception_handler(NetraError, _netra_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -10,7 +10,7 @@ import time
 from typing import Annotated, Any, Protocol, cast
 
 import orjson
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from netra_backend.app.auth.schemas import (
@@ -27,7 +27,7 @@ from netra_backend.app.auth.throttle import LoginThrottle
 from netra_backend.app.auth.tokens import TokenService
 from netra_backend.app.auth.users import UserRecord, UserStore, normalize_email
 from netra_backend.app.db import EventStore, RunStore
-from netra_backend.app.errors import AuthError, TokenError
+from netra_backend.app.errors import AuthError, NotFoundError, TokenError
 
 
 class AuthServices(Protocol):
@@ -174,6 +174,6 @@ async def get_run(
     """One of the caller's runs with its retained events; another user's run is a 404 too."""
     run = await svc.runs.get(user_id, run_id)
     if run is None:
-        raise HTTPException(404, f"no run {run_id!r}")
+        raise NotFoundError(f"no run {run_id!r}")
     events = [orjson.loads(body) for body in await svc.events.run_events(user_id, run_id)]
     return RunWithEvents.model_validate({**run, "events": events})

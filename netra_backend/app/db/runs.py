@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, select, update
 
 from netra_backend.app.db.models import TERMINAL_STATUSES, Run, RunStatus, utcnow
 from netra_backend.app.db.session import Database
-from netra_backend.app.errors import StorageError
+from netra_backend.app.errors import NotFoundError
 
 INTERRUPTED = {"code": "interrupted", "message": "the server stopped before the run finished"}
 
@@ -59,7 +59,7 @@ class RunStore:
     ) -> None:
         """Record how a run ended: ``completed`` with ``result`` or ``failed`` with ``error``.
 
-        Raises ``ValueError`` for a non-terminal status and ``StorageError`` when no run has
+        Raises ``ValueError`` for a non-terminal status and ``NotFoundError`` when no run has
         that id.
         """
         if status not in TERMINAL_STATUSES:
@@ -73,7 +73,7 @@ class RunStore:
             )
             found = getattr(outcome, "rowcount", 0)
         if found != 1:
-            raise StorageError(f"{operation}: no such run")
+            raise NotFoundError(f"cannot {operation}: no such run")
 
     async def settle_interrupted(self, started_before: datetime | None = None) -> int:
         """Mark runs still ``running`` as failed with code ``interrupted``; return how many.

@@ -8,7 +8,7 @@ import pytest
 
 from netra_backend.app.auth.users import UserRecord
 from netra_backend.app.db import Database, RunStore
-from netra_backend.app.errors import ConflictError, StorageError
+from netra_backend.app.errors import ConflictError, NotFoundError, StorageError
 
 pytestmark = pytest.mark.unit
 
@@ -60,8 +60,10 @@ async def test_finish_refuses_a_non_terminal_status(database: Database, alice: U
         await runs.finish("run-1", "running")
 
 
-async def test_finish_of_an_unknown_run_is_a_storage_error(database: Database) -> None:
-    with pytest.raises(StorageError, match="no such run"):
+async def test_finish_of_an_unknown_run_is_not_found_not_a_storage_error(
+    database: Database,
+) -> None:
+    with pytest.raises(NotFoundError, match="no such run"):
         await RunStore(database).finish("nope", "completed", result={})
 
 
