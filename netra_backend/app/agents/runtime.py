@@ -21,6 +21,7 @@ import orjson
 
 from netra_backend.app.agents.base import AgentRequest, JSONDict, Tool
 from netra_backend.app.agents.registry import AgentRegistry
+from netra_backend.app.db import RunStatus
 from netra_backend.app.errors import (
     AgentError,
     AgentTimeoutError,
@@ -323,16 +324,16 @@ class AgentRuntime:
         # Record the outcome and free the user's run slot *before* the terminal event: a client
         # that reacts to it at once must find the run finished and may start the next one.
         if error is None:
-            await self._record("finish", request.run_id, "completed", result)
+            await self._record("finish", request.run_id, RunStatus.COMPLETED, result)
             self._release(request)
             await self._terminal(run, EventType.AGENT_COMPLETED, {**common, "result": result})
         elif isinstance(error, RunCancelled):
-            await self._record("finish", request.run_id, "cancelled", None, error.as_dict())
+            await self._record("finish", request.run_id, RunStatus.CANCELLED, None, error.as_dict())
             self._release(request)
             await self._terminal(run, EventType.AGENT_CANCELLED, common)
         else:
             failure = {"code": error.code, "message": error.message}
-            await self._record("finish", request.run_id, "failed", None, failure)
+            await self._record("finish", request.run_id, RunStatus.FAILED, None, failure)
             self._release(request)
             await self._terminal(run, EventType.AGENT_FAILED, {**common, "error": failure})
 

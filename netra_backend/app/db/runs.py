@@ -45,7 +45,7 @@ class RunStore:
                     user_id=user_id,
                     agent=agent,
                     request=request,
-                    status="running",
+                    status=RunStatus.RUNNING,
                     started_at=utcnow(),
                 )
             )
