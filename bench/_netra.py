@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -21,15 +19,13 @@ from websockets.asyncio.client import ClientConnection
 
 from netra_backend.app.plans import PlanTable
 
+# The scaffold is the tests' (test_framework is not installed with the package).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from test_framework.server import free_port, launch, server_env, wait_healthy
+
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTEXT = {"monthly_spend": 10_000, "primary_services": ["EC2", "RDS", "S3"]}
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def summary(name: str, samples_ms: list[float]) -> str:
@@ -49,10 +45,12 @@ def start_server(
     extra_env: Mapping[str, str] | None = None,
     command_prefix: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start ``netra serve``; ``extra_env`` adds settings, ``command_prefix`` e.g. taskset."""
+    """Start ``netra serve``; ``extra_env`` adds settings, ``command_prefix`` e.g. taskset.
+
+    The bench's server inherits ``NETRA_*`` from the caller (``NETRA_DATABASE_URL`` picks
+    the database measured on).
+    """
     env = {
-        **os.environ,
-        "NETRA_DATA_DIR": str(data_dir),
         "NETRA_LOG_LEVEL": "warning",
         # Back-to-back requests exceed the default 20 frames/s per connection; the rate
         # limiter is not what is measured here.
@@ -62,41 +60,12 @@ def start_server(
         "NETRA_PLAN_LIMITS": PlanTable.uniform(1000, 1_000_000_000).model_dump_json(),
         **(extra_env or {}),
     }
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [
-                *command_prefix,
-                sys.executable,
-                "-m",
-                "netra_backend.cli",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-
-
-async def wait_healthy(
-    base_url: str, process: subprocess.Popen[bytes], timeout: float = 60.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(timeout=2.0) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode} during startup")
-            try:
-                if (await http.get(f"{base_url}/api/health")).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.05)
-    raise RuntimeError(f"server not healthy within {timeout:.0f}s")
+    return launch(
+        port,
+        log,
+        server_env(data_dir, os.environ.get("NETRA_DATABASE_URL"), env, inherit_netra=True),
+        command_prefix=command_prefix,
+    )
 
 
 async def until(connection: ClientConnection, wanted: str) -> dict[str, object]:
@@ -140,7 +109,7 @@ def netra_server() -> Iterator[str]:
     base_url = f"http://{HOST}:{port}"
     process = start_server(port, data_dir, data_dir / "server.log")
     try:
-        asyncio.run(wait_healthy(base_url, process))
+        wait_healthy(base_url, exit_code=process.poll)
         yield base_url
     except BaseException:
         print((data_dir / "server.log").read_text(errors="replace")[-3000:], file=sys.stderr)

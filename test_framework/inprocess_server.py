@@ -1,24 +1,29 @@
-"""The Netra app served by uvicorn in a background thread of the test process.
+"""The in-process form of the server handle (``test_framework.server``): an ASGI app served
+by uvicorn in a background thread of the test process.
 
 Used by the integration fixtures: the app runs in-process (so coverage sees it) on its own
-event loop, independent of the per-test loops pytest-asyncio creates. The listening socket
-is bound to port 0 before uvicorn starts, so there is no race for a "free" port.
+event loop, independent of the per-test loops pytest-asyncio creates; :meth:`call` runs a
+coroutine on that loop (where the app's database engine lives). The listening socket is
+bound to port 0 before uvicorn starts, so there is no race for a "free" port.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import uvicorn
 
 from test_framework.urls import ws_url_for
 
 HOST = "127.0.0.1"
+T = TypeVar("T")
 
 
 class InProcessServerError(RuntimeError):
@@ -34,6 +39,9 @@ class InProcessServer:
     port: int = 0
     ws_max_size: int = 16 * 1024 * 1024
     """uvicorn's own frame limit; frames above it close with 1009 before the app sees them."""
+    lifespan: Literal["on", "off"] = "on"
+    loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
+    """The server's event loop, once started."""
     _server: uvicorn.Server | None = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
     _error: BaseException | None = field(default=None, repr=False)
@@ -57,7 +65,7 @@ class InProcessServer:
         config = uvicorn.Config(
             self.app,
             log_level="warning",
-            lifespan="on",
+            lifespan=self.lifespan,
             ws_max_size=self.ws_max_size,
             # The sans-I/O implementation: uvicorn's "websockets" one imports the deprecated
             # websockets.legacy package, and warnings are errors in this suite.
@@ -79,13 +87,29 @@ class InProcessServer:
                 raise InProcessServerError(f"in-process server not started within {timeout:.0f}s")
             time.sleep(0.02)
 
+    def call(self, coro: Coroutine[Any, Any, T], timeout: float = 30.0) -> T:
+        """Run ``coro`` on the server's event loop and return its result."""
+        assert self.loop is not None, "the server is not running"
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=timeout)
+
     def _serve(self, sock: socket.socket) -> None:
         assert self._server is not None
+        # What uvicorn.Server.run does (its loop: uvloop when installed), keeping the loop.
+        factory = self._server.config.get_loop_factory()
+        loop = factory() if factory is not None else asyncio.new_event_loop()
+        self.loop = loop
+        asyncio.set_event_loop(loop)
         try:
-            self._server.run(sockets=[sock])
+            loop.run_until_complete(self._server.serve(sockets=[sock]))
         except BaseException as error:  # reported by start()/stop(), never lost in the thread
             self._error = error
         finally:
+            leftover = asyncio.all_tasks(loop)
+            for task in leftover:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*leftover, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
             sock.close()
 
     def stop(self, timeout: float = 30.0) -> None:

@@ -1,9 +1,17 @@
-"""A real Netra server in a subprocess, on a free port, with a throw-away data directory.
+"""The one scaffold for real Netra servers, shared by the tests and ``bench/``.
 
-``running_server()`` is the context manager tests use; ``start_server()`` returns a
-:class:`ServerProcess` whose ``stop()`` must be called (an ``atexit`` hook stops any server a
-crashed session left behind). The server's stdout and stderr go to ``log_path`` so tests can
-read what it printed.
+Two forms of one handle (:class:`ServerHandle`: ``base_url``, ``ws_url``, ``stop()``):
+
+- :class:`ServerProcess`, ``netra serve`` in a subprocess (``start_server()`` /
+  ``running_server()``), for what needs a real process: signals, restarts, the CLI, logs;
+- ``test_framework.inprocess_server.InProcessServer``, the app under uvicorn in a thread of
+  the test process (coverage sees it; any ``Settings`` and agent registry).
+
+Both are waited for with :func:`wait_healthy`; ports come from :func:`free_port` (the
+in-process form binds port 0 itself, so it has no race at all). ``launch()`` is the bare
+``Popen`` the benchmarks use (their own CPU pinning and settings). An ``atexit`` hook stops
+any subprocess server a crashed session left behind. A subprocess server's stdout and stderr
+go to ``log_path`` so tests can read what it printed.
 """
 
 from __future__ import annotations
@@ -17,11 +25,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import Protocol
 
 import httpx
 
@@ -44,6 +52,18 @@ class ServerStartError(RuntimeError):
         return f"{self.reason}\n--- server log (tail) ---\n{self.log_tail}"
 
 
+class ServerHandle(Protocol):
+    """What a test or benchmark holds of a running server, whichever form it has."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def ws_url(self) -> str: ...
+
+    def stop(self, timeout: float = ...) -> object: ...
+
+
 def free_port(host: str = HOST) -> int:
     """A TCP port the OS reports free right now (bind to port 0, read it, release it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -61,7 +81,6 @@ class ServerProcess:
     log_path: Path
     process: subprocess.Popen[bytes]
     owns_data_dir: bool = False
-    _log_file: IO[bytes] | None = field(default=None, repr=False)
 
     @property
     def base_url(self) -> str:
@@ -95,26 +114,61 @@ class ServerProcess:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait(timeout=timeout)
-        if self._log_file is not None:
-            self._log_file.close()
         if self.owns_data_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         return self.process.returncode
 
 
-def _server_env(
-    data_dir: Path, database_url: str | None, extra: Mapping[str, str]
+def server_env(
+    data_dir: Path,
+    database_url: str | None = None,
+    extra: Mapping[str, str] | None = None,
+    *,
+    inherit_netra: bool = False,
 ) -> dict[str, str]:
-    env = dict(os.environ)
-    # An inherited database URL would make the "throw-away" server share a real database.
-    env.pop("NETRA_DATABASE_URL", None)
+    """The environment of a subprocess server: this one's, with its own data dir and database.
+
+    Inherited ``NETRA_*`` settings are dropped unless ``inherit_netra`` (a developer's
+    database URL would make a "throw-away" server share a real database).
+    """
+    env = {k: v for k, v in os.environ.items() if inherit_netra or not k.startswith("NETRA_")}
     env["NETRA_DATA_DIR"] = str(data_dir)
     if database_url:
         env["NETRA_DATABASE_URL"] = database_url
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
+    env.update(extra or {})
     return env
+
+
+def launch(
+    port: int,
+    log_path: Path,
+    env: Mapping[str, str],
+    *,
+    host: str = HOST,
+    command_prefix: Sequence[str] = (),
+    launcher: Path | None = None,
+    cwd: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """``netra serve --host H --port P`` as a subprocess writing to ``log_path``; no waiting.
+
+    ``launcher`` is a script to run instead of ``-m netra_backend.cli`` (one that adds test
+    agents and then calls the real CLI); ``command_prefix`` goes in front (``taskset -c 0``).
+    """
+    entry = [str(launcher)] if launcher is not None else ["-m", "netra_backend.cli"]
+    with log_path.open("ab") as log_file:
+        return subprocess.Popen(
+            [*command_prefix, sys.executable, *entry, "serve", "--host", host, "--port", str(port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=dict(env),
+            # Its own working directory, so a developer's .env in the repo cannot leak in.
+            cwd=cwd if cwd is not None else REPO_ROOT,
+            # Its own session: a terminal Ctrl-C reaches the caller, whose finalizers stop it.
+            start_new_session=True,
+        )
 
 
 def _tail(path: Path, lines: int = 40) -> str:
@@ -124,30 +178,41 @@ def _tail(path: Path, lines: int = 40) -> str:
         return "<no log>"
 
 
-def _wait_healthy(server: ServerProcess, timeout: float) -> None:
+def wait_healthy(
+    base_url: str,
+    *,
+    timeout: float = 60.0,
+    exit_code: Callable[[], int | None] | None = None,
+    log_path: Path | None = None,
+) -> None:
+    """Return once ``GET /api/health`` answers 200 ``{"status": "ok"}``.
+
+    ``exit_code`` (a ``Popen.poll``) stops the wait early when the server process has died;
+    the :class:`ServerStartError` carries the tail of ``log_path``.
+    """
     deadline = time.monotonic() + timeout
-    url = server.base_url + HEALTH_PATH
-    with httpx.Client(timeout=2.0) as client:
+    url = base_url + HEALTH_PATH
+    last = "no answer"
+
+    def tail() -> str:
+        return _tail(log_path) if log_path is not None else "<no log>"
+
+    with httpx.Client(timeout=5.0) as client:
         while time.monotonic() < deadline:
-            if not server.is_running():
+            code = exit_code() if exit_code is not None else None
+            if code is not None:
                 raise ServerStartError(
-                    f"server exited with code {server.process.returncode} before it was healthy",
-                    _tail(server.log_path),
+                    f"server exited with code {code} before it was healthy", tail()
                 )
             try:
                 response = client.get(url)
-            except httpx.TransportError:
-                response = None
-            if (
-                response is not None
-                and response.status_code == 200
-                and response.json().get("status") == "ok"
-            ):
-                return
-            time.sleep(0.1)
-    raise ServerStartError(
-        f"GET {url} did not answer 200 within {timeout:.0f}s", _tail(server.log_path)
-    )
+                if response.status_code == 200 and response.json().get("status") == "ok":
+                    return
+                last = f"HTTP {response.status_code}: {response.text[:200]}"
+            except (httpx.HTTPError, ValueError) as error:
+                last = repr(error)
+            time.sleep(0.05)
+    raise ServerStartError(f"GET {url} did not answer 200 within {timeout:.0f}s ({last})", tail())
 
 
 def start_server(
@@ -155,46 +220,40 @@ def start_server(
     data_dir: Path | None = None,
     database_url: str | None = None,
     env: Mapping[str, str] | None = None,
+    port: int | None = None,
+    launcher: Path | None = None,
     startup_timeout: float = 60.0,
     attempts: int = 3,
 ) -> ServerProcess:
-    """Start ``python -m netra_backend.cli serve`` on a free port and wait until it is healthy.
+    """Start ``netra serve`` (or ``launcher``) on a free port and wait until it is healthy.
 
     Without ``data_dir`` a temporary directory is created and removed on ``stop()``. A port
-    taken between choosing and binding it is retried on another port (``attempts`` times).
+    taken between choosing and binding it is retried on another port (``attempts`` times);
+    a given ``port`` is tried once.
     """
     owns = data_dir is None
     directory = Path(tempfile.mkdtemp(prefix="netra-test-")) if data_dir is None else data_dir
     directory.mkdir(parents=True, exist_ok=True)
     last_error: ServerStartError | None = None
-    for attempt in range(attempts):
-        port = free_port()
-        log_path = directory / f"server-{port}.log"
-        log_file = open(log_path, "wb")  # noqa: SIM115 - closed by ServerProcess.stop
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "netra_backend.cli",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(port),
-            ],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=_server_env(directory, database_url, env or {}),
-            # Its own working directory, so a developer's .env in the repo cannot leak in.
+    for attempt in range(attempts if port is None else 1):
+        chosen = port if port is not None else free_port()
+        log_path = directory / f"server-{chosen}.log"
+        process = launch(
+            chosen,
+            log_path,
+            server_env(directory, database_url, env),
+            launcher=launcher,
             cwd=directory,
-            # Its own session: a terminal Ctrl-C reaches pytest, whose finalizers stop it.
-            start_new_session=True,
         )
-        server = ServerProcess(HOST, port, directory, log_path, process, owns, log_file)
+        server = ServerProcess(HOST, chosen, directory, log_path, process, owns)
         _LIVE.add(server)
         try:
-            _wait_healthy(server, startup_timeout)
+            wait_healthy(
+                server.base_url,
+                timeout=startup_timeout,
+                exit_code=process.poll,
+                log_path=log_path,
+            )
             return server
         except ServerStartError as error:
             last_error = error

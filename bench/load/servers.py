@@ -140,9 +140,7 @@ def start(kind: str, work_dir: Path, secret: str) -> Server:
     server = Server(kind, port, process, log, offset)
     try:
         if kind == "netra":
-            import asyncio
-
-            asyncio.run(_netra.wait_healthy(f"http://{_netra.HOST}:{port}", process))
+            _netra.wait_healthy(f"http://{_netra.HOST}:{port}", exit_code=process.poll)
         else:
             _wait_port(port, process)
     except BaseException:

@@ -8,13 +8,8 @@ the next start settles the run as ``failed`` with code ``interrupted``.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,62 +18,37 @@ import httpx
 import pytest
 import websockets
 
+from test_framework.server import ServerProcess, start_server
+
 pytestmark = pytest.mark.integration
 
 LAUNCHER = Path(__file__).with_name("_stall_serve.py")
 PASSWORD = "correct horse battery staple"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
-def _netra_serve(
-    data_dir: Path, port: int, log_level: str = "info"
-) -> Iterator[subprocess.Popen[str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NETRA_")}
-    env.update(NETRA_DATA_DIR=str(data_dir), NETRA_LOG_LEVEL=log_level)
-    process = subprocess.Popen(
-        [sys.executable, str(LAUNCHER), "serve", "--port", str(port)],
-        cwd=data_dir,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def _netra_serve(data_dir: Path, log_level: str = "info") -> Iterator[ServerProcess]:
+    """``netra serve`` with the ``stall`` agent on ``data_dir``; killed if the test did not
+    stop it. The test reads its log with ``server.log_text()`` once it has exited."""
+    server = start_server(data_dir=data_dir, launcher=LAUNCHER, env={"NETRA_LOG_LEVEL": log_level})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    f"netra serve did not start: {process.communicate()[0][-2000:]}"
-                )
-            time.sleep(0.1)
-        yield process
+        yield server
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.communicate(timeout=30)
+        if server.is_running():
+            server.process.kill()
+        server.stop(timeout=30)
 
 
-async def _start_stalled_run(port: int) -> tuple[str, str]:
+async def _start_stalled_run(server: ServerProcess) -> tuple[str, str]:
     """Register, start a run that never ends, wait until it is thinking; the token and run id."""
     async with httpx.AsyncClient(timeout=30.0) as client:
         response = await client.post(
-            f"http://127.0.0.1:{port}/api/auth/register",
+            f"{server.base_url}/api/auth/register",
             json={"email": "ada@example.com", "password": PASSWORD, "subscription": "early"},
         )
     token = response.json()["token"]
     connection = await websockets.connect(
-        f"ws://127.0.0.1:{port}/api/ws", additional_headers={"Authorization": f"Bearer {token}"}
+        server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
     )
     await connection.send(
         json.dumps({"type": "agent_request", "agent": "stall", "message": "wait"})
@@ -90,12 +60,11 @@ async def _start_stalled_run(port: int) -> tuple[str, str]:
 
 
 def _runs_after_restart(data_dir: Path, token: str) -> list[dict[str, object]]:
-    port = _free_port()
-    with _netra_serve(data_dir, port) as process:
+    with _netra_serve(data_dir) as server:
         response = httpx.get(
-            f"http://127.0.0.1:{port}/api/runs", headers={"Authorization": f"Bearer {token}"}
+            f"{server.base_url}/api/runs", headers={"Authorization": f"Bearer {token}"}
         )
-        process.send_signal(signal.SIGINT)
+        server.process.send_signal(signal.SIGINT)
     assert response.status_code == 200, response.text
     return list(response.json()["runs"])
 
@@ -109,12 +78,12 @@ def _assert_no_secrets(data_dir: Path, token: str, log: str) -> None:
 async def test_sigint_mid_run_records_failed_and_logs_no_secrets() -> None:
     with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
         data_dir = Path(tmp)
-        port = _free_port()
-        with _netra_serve(data_dir, port) as process:
-            token, run_id = await _start_stalled_run(port)
-            process.send_signal(signal.SIGINT)
-            log = process.communicate(timeout=60)[0]
-        assert process.returncode == 0, log[-2000:]
+        with _netra_serve(data_dir) as server:
+            token, run_id = await _start_stalled_run(server)
+            server.process.send_signal(signal.SIGINT)
+            returncode = server.process.wait(timeout=60)
+        log = server.log_text()
+        assert returncode == 0, log[-2000:]
         [run] = _runs_after_restart(data_dir, token)
         assert run["run_id"] == run_id
         assert run["status"] == "failed"
@@ -129,21 +98,19 @@ async def test_sigint_mid_run_records_failed_and_logs_no_secrets() -> None:
 async def test_debug_log_level_keeps_tokens_out_of_the_log() -> None:
     with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
         data_dir = Path(tmp)
-        port = _free_port()
-        with _netra_serve(data_dir, port, log_level="debug") as process:
-            token, _run_id = await _start_stalled_run(port)
-            process.send_signal(signal.SIGINT)
-            log = process.communicate(timeout=60)[0]
-        _assert_no_secrets(data_dir, token, log)
+        with _netra_serve(data_dir, log_level="debug") as server:
+            token, _run_id = await _start_stalled_run(server)
+            server.process.send_signal(signal.SIGINT)
+            server.process.wait(timeout=60)
+        _assert_no_secrets(data_dir, token, server.log_text())
 
 
 async def test_sigkill_mid_run_does_not_leave_run_running() -> None:
     with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
         data_dir = Path(tmp)
-        port = _free_port()
-        with _netra_serve(data_dir, port) as process:
-            token, run_id = await _start_stalled_run(port)
-            process.kill()
+        with _netra_serve(data_dir) as server:
+            token, run_id = await _start_stalled_run(server)
+            server.process.kill()
         [run] = _runs_after_restart(data_dir, token)
         assert run["run_id"] == run_id
         assert run["status"] == "failed"
@@ -154,10 +121,10 @@ async def test_sigkill_mid_run_does_not_leave_run_running() -> None:
         assert run["finished_at"] is not None
 
 
-async def _resume_all(port: int, token: str) -> list[dict[str, object]]:
+async def _resume_all(server: ServerProcess, token: str) -> list[dict[str, object]]:
     """Every retained event of the token's user (resume from 0), through ``resumed``."""
     async with websockets.connect(
-        f"ws://127.0.0.1:{port}/api/ws", additional_headers={"Authorization": f"Bearer {token}"}
+        server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
     ) as connection:
         await connection.send(json.dumps({"type": "resume", "last_seq": 0}))
         frames = []
@@ -171,22 +138,19 @@ async def _resume_all(port: int, token: str) -> list[dict[str, object]]:
 async def test_sigkill_mid_run_keeps_every_delivered_event_and_seq_continues() -> None:
     with tempfile.TemporaryDirectory(prefix="netra-adv-") as tmp:
         data_dir = Path(tmp)
-        port = _free_port()
-        with _netra_serve(data_dir, port) as process:
-            token, run_id = await _start_stalled_run(port)
-            process.kill()  # the client saw agent_started (seq 1) and agent_thinking (seq 2)
-        port = _free_port()
-        with _netra_serve(data_dir, port) as process:
-            frames = await _resume_all(port, token)
+        with _netra_serve(data_dir) as server:
+            token, run_id = await _start_stalled_run(server)
+            server.process.kill()  # the client saw agent_started (seq 1), agent_thinking (2)
+        with _netra_serve(data_dir) as server:
+            frames = await _resume_all(server, token)
             async with websockets.connect(
-                f"ws://127.0.0.1:{port}/api/ws",
-                additional_headers={"Authorization": f"Bearer {token}"},
+                server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
             ) as connection:
                 await connection.send(
                     json.dumps({"type": "agent_request", "agent": "triage_agent", "message": "hi"})
                 )
                 next_run = json.loads(await connection.recv())
-            process.send_signal(signal.SIGINT)
+            server.process.send_signal(signal.SIGINT)
     *events, resumed = frames
     assert [e["seq"] for e in events] == [1, 2, 3]
     assert [e["type"] for e in events] == ["agent_started", "agent_thinking", "agent_failed"]

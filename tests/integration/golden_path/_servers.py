@@ -16,14 +16,12 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 
@@ -37,7 +35,8 @@ from test_framework.databases import (
     discard_database,
     run_sync,
 )
-from test_framework.inprocess_server import InProcessServer, InProcessServerError
+from test_framework.inprocess_server import InProcessServer
+from test_framework.server import wait_healthy
 from test_framework.urls import ws_url_for
 from test_framework.users import TestUser, register_or_login
 from test_framework.websocket_helpers import WebSocketTestClient
@@ -71,21 +70,6 @@ class GoldenPathServer:
         return jwt.encode(claims, secret or self.jwt_secret, algorithm="HS256")
 
 
-def _wait_healthy(base_url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            response = httpx.get(f"{base_url}/api/health", timeout=5.0)
-            if response.status_code == 200 and response.json() == {"status": "ok"}:
-                return
-            last = f"HTTP {response.status_code}: {response.text[:200]}"
-        except httpx.HTTPError as error:
-            last = repr(error)
-        time.sleep(0.05)
-    raise InProcessServerError(f"/api/health not healthy within {timeout:.0f}s ({last})")
-
-
 @contextmanager
 def serving(
     backend: str,
@@ -117,7 +101,7 @@ def serving(
             thread.ws_max_size = ws_max_size
         thread.start()
         base_url = thread.base_url
-        _wait_healthy(base_url)
+        wait_healthy(base_url, timeout=30.0)
         yield GoldenPathServer(
             base_url=base_url,
             ws_url=ws_url_for(base_url),

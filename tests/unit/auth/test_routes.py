@@ -6,11 +6,9 @@ SQLite file; the full app is exercised by the integration suite.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +17,6 @@ from uuid import uuid4
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from netra_backend.app.auth import (
@@ -33,6 +30,7 @@ from netra_backend.app.config import Settings
 from netra_backend.app.db import Database, RunStore
 from netra_backend.app.errors import TokenError
 from netra_backend.app.http_errors import install_error_handlers
+from test_framework.inprocess_server import InProcessServer
 
 pytestmark = pytest.mark.unit
 
@@ -40,43 +38,12 @@ T = TypeVar("T")
 PASSWORD = "a-good-password"
 
 
-@dataclass
-class LiveServer:
-    """A uvicorn server in a background thread, with the services it runs on."""
-
-    base_url: str
-    services: SimpleNamespace
-    loop: asyncio.AbstractEventLoop
-
-    def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        """Run ``coro`` on the server's loop (where its database engine lives)."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=30)
-
-
-def _build_app(services: SimpleNamespace) -> FastAPI:
-    app = FastAPI()
-    install_error_handlers(app)
-    app.include_router(router)
-    app.state.services = services
-    return app
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    data_dir: Path = tmp_path_factory.mktemp("routes")
-    settings = Settings(data_dir=data_dir, jwt_secret="k" * 48, jwt_ttl_seconds=600)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-
-    async def main() -> None:
+def _build_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.resolved_database_url)
         await db.migrate()
-        services = SimpleNamespace(
+        app.state.services = SimpleNamespace(
             settings=settings,
             db=db,
             tokens=TokenService(settings.jwt_secret or "", settings.jwt_ttl_seconds),
@@ -88,43 +55,44 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
                 settings.login_window_seconds,
             ),
         )
-        config = uvicorn.Config(
-            _build_app(services), lifespan="off", log_level="warning", ws="none", http="h11"
-        )
-        uv = uvicorn.Server(config)
-        holder["services"], holder["server"] = services, uv
-        ready.set()
         try:
-            await uv.serve(sockets=[sock])
+            yield
         finally:
             await db.dispose()
 
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(main())
-        except BaseException as exc:  # re-raised by the fixture as a failure
-            holder["error"] = exc
-            ready.set()
+    app = FastAPI(lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(router)
+    return app
 
-    thread = threading.Thread(target=run, name="uvicorn-routes-test", daemon=True)
-    thread.start()
-    assert ready.wait(30), "server thread did not start"
-    uv = holder.get("server")
-    assert uv is not None, f"server failed to start: {holder.get('error')!r}"
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert thread.is_alive(), f"server died: {holder.get('error')!r}"
-        assert time.monotonic() < deadline, "server did not start listening"
-        time.sleep(0.01)
+
+@dataclass
+class LiveServer:
+    """The in-process server and the services it runs on."""
+
+    handle: InProcessServer
+    services: SimpleNamespace
+
+    @property
+    def base_url(self) -> str:
+        return self.handle.base_url
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run ``coro`` on the server's loop (where its database engine lives)."""
+        return self.handle.call(coro)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    data_dir: Path = tmp_path_factory.mktemp("routes")
+    settings = Settings(data_dir=data_dir, jwt_secret="k" * 48, jwt_ttl_seconds=600)
+    app = _build_app(settings)
+    handle = InProcessServer(app)
+    handle.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", holder["services"], loop)
+        yield LiveServer(handle, app.state.services)
     finally:
-        uv.should_exit = True
-        thread.join(30)
-        loop.close()
-        sock.close()
-        assert "error" not in holder, f"server thread failed: {holder['error']!r}"
+        handle.stop()
 
 
 @pytest.fixture
