@@ -154,8 +154,15 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_request", message, fields=fields)
 
 
+# FastAPI's answer to a body it cannot decode at all (not UTF-8, say), which is the same
+# problem as a body that is not JSON: answered the same way, 422 naming the body.
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+        return error_response(422, "invalid_request", "body: is not valid JSON", fields=["body"])
     try:
         phrase = HTTPStatus(exc.status_code).phrase
     except ValueError:
