@@ -75,6 +75,9 @@ def json_dumps(value: Any) -> str:
         return json.dumps(value)
 
 
+MIGRATION_LOCK = 0x6E65747261  # "netra": the advisory lock key every instance migrates under
+
+
 def _upgrade_head(connection: Connection) -> None:
     command.upgrade(alembic_config(connection), "head")
 
@@ -142,10 +145,21 @@ class Database:
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
 
-    async def migrate(self) -> None:
-        """Bring the schema to the newest revision (``alembic upgrade head``)."""
+    async def migrate(self, *, lock_timeout: float = 300.0) -> None:
+        """Bring the schema to the newest revision (``alembic upgrade head``).
+
+        On PostgreSQL the upgrade runs under a transaction-scoped advisory lock, so instances
+        started together migrate once: the first runs the migrations, the others wait (up to
+        ``lock_timeout`` seconds, not the statement timeout) and then find nothing to do.
+        """
         with translate_db_errors("migrate the schema"):
             async with self.engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+                    await conn.exec_driver_sql(
+                        f"SET LOCAL lock_timeout = '{int(lock_timeout * 1000)}ms'"
+                    )
+                    await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 await conn.run_sync(_upgrade_head)
 
     @asynccontextmanager
