@@ -98,7 +98,12 @@ class Settings(BaseSettings):
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0)
     db_statement_timeout_seconds: float = Field(default=10.0, gt=0)
     shutdown_grace_seconds: float = Field(
-        default=10.0, gt=0, description="How long runs and sockets get to finish at shutdown."
+        default=20.0,
+        gt=0,
+        description=(
+            "At shutdown (SIGTERM/SIGINT), how long runs in flight get to finish; the rest "
+            "end agent_failed server_shutdown."
+        ),
     )
     login_max_failures_per_email: int = Field(
         default=5,

@@ -34,6 +34,9 @@ from netra_backend.app.websocket_core.events import EventType
 
 logger = logging.getLogger(__name__)
 
+SETTLE_SECONDS = 5.0
+"""At shutdown, how long stopped runs get to record and emit their terminal event."""
+
 Publish = Callable[[str, str, Mapping[str, Any], str], Awaitable[Any]]
 
 
@@ -226,21 +229,26 @@ class AgentRuntime:
         if task is not None:
             await asyncio.shield(task)
 
-    async def shutdown(self, grace_seconds: float = 10.0) -> None:
-        """Stop every run; each still records and emits ``agent_failed`` (code ``cancelled``).
+    async def shutdown(self, grace_seconds: float = 20.0) -> None:
+        """Drain: start no new run, let runs in flight finish within ``grace_seconds``.
 
-        Only the agents' own work is cancelled: the runtime's bookkeeping (database writes,
-        terminal events) runs to completion, because cancelling a database call half-way
-        leaves its connection in an unknown state. Runs still busy after ``grace_seconds``
-        are cancelled outright.
+        Runs still going then are stopped and end with ``agent_failed`` code
+        ``server_shutdown`` (recorded ``failed``). Only the agents' own work is cancelled: the
+        runtime's bookkeeping (database writes, terminal events) gets up to
+        :data:`SETTLE_SECONDS` more, because cancelling a database call half-way leaves its
+        connection in an unknown state; a run busy past that is cancelled outright.
         """
         self._stopping = True
-        for work in list(self._work.values()):
-            work.cancel()
         tasks = list(self._tasks.values())
         if not tasks:
             return
         _done, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+        if not pending:
+            return
+        logger.warning("%d runs still going after the shutdown grace; stopping them", len(pending))
+        for work in list(self._work.values()):
+            work.cancel()
+        _done, pending = await asyncio.wait(pending, timeout=SETTLE_SECONDS)
         for task in pending:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
@@ -301,7 +309,9 @@ class AgentRuntime:
             if request.run_id in self._cancelled:
                 error = RunCancelled()
             else:
-                error = AgentError("the run was cancelled (server shutting down)", code="cancelled")
+                error = AgentError(
+                    "the server shut down before the run finished", code="server_shutdown"
+                )
         except Exception:
             logger.exception("agent %s crashed in run %s", request.agent, request.run_id)
             error = AgentError("the agent failed unexpectedly", code="agent_error")

@@ -1,8 +1,9 @@
-"""``netra serve`` with one extra agent, ``stall``, that never finishes on its own.
+"""``netra serve`` with two extra agents: ``stall`` never finishes on its own, ``slow`` ends
+after ``context.seconds``.
 
 Run as a script: ``python tests/integration/adversarial/_stall_serve.py serve --port P``.
 Everything else is the real command (``netra_backend.cli.main``, uvicorn's signal handling
-and lifespan); only the registry the app builds gains ``stall``, so a test can interrupt
+and lifespan); only the registry the app builds gains them, so a test can interrupt
 the server while a run is certainly in flight.
 """
 
@@ -27,8 +28,20 @@ async def _stall(request: AgentRequest, run: RunHandle) -> JSONDict:
     return {}
 
 
+async def _slow(request: AgentRequest, run: RunHandle) -> JSONDict:
+    await run.think("taking a moment")
+    await asyncio.sleep(float(request.context.get("seconds", 2)))
+    return {"slept": True}
+
+
 def _registry() -> AgentRegistry:
-    return AgentRegistry([*BUILTIN_AGENTS, FunctionAgent("stall", _stall, "never finishes")])
+    return AgentRegistry(
+        [
+            *BUILTIN_AGENTS,
+            FunctionAgent("stall", _stall, "never finishes"),
+            FunctionAgent("slow", _slow, "finishes after context.seconds"),
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -154,7 +154,7 @@ async def test_non_dict_result_fails_the_run() -> None:
     assert recorder.types(run_id)[-1] == "agent_failed"
 
 
-async def test_shutdown_cancels_runs_and_each_still_ends_once() -> None:
+async def test_shutdown_stops_runs_past_the_grace_and_each_still_ends_once() -> None:
     started = asyncio.Event()
 
     async def forever(request: AgentRequest, run: RunHandle) -> JSONDict:
@@ -166,10 +166,34 @@ async def test_shutdown_cancels_runs_and_each_still_ends_once() -> None:
     runtime = runtime_with(FunctionAgent("forever", forever), recorder=recorder)
     run_id = await runtime.start(user_id="u1", agent="forever", message="hi")
     await started.wait()
-    await runtime.shutdown()
+    await runtime.shutdown(grace_seconds=0.05)
     terminal = [t for t in recorder.types(run_id) if t in TERMINAL_EVENTS]
     assert terminal == ["agent_failed"]
-    assert recorder.events[-1][2]["error"]["code"] == "cancelled"
+    assert recorder.events[-1][2]["error"]["code"] == "server_shutdown"
+    assert recorder.records[run_id]["status"] == "failed"
+
+
+async def test_shutdown_lets_runs_in_flight_finish_within_the_grace() -> None:
+    release = asyncio.Event()
+
+    async def slow(request: AgentRequest, run: RunHandle) -> JSONDict:
+        await run.think("working")
+        await release.wait()
+        return {"done": True}
+
+    recorder = Recorder()
+    runtime = runtime_with(FunctionAgent("slow", slow), recorder=recorder)
+    run_id = await runtime.start(user_id="u1", agent="slow", message="hi")
+    stopping = asyncio.create_task(runtime.shutdown(grace_seconds=30))
+    await asyncio.sleep(0.05)
+    with pytest.raises(ProtocolError) as refused:  # draining: no new run starts
+        await runtime.start(user_id="u2", agent="slow", message="late")
+    assert refused.value.code == "shutting_down"
+    assert not stopping.done()
+    release.set()
+    await stopping
+    assert recorder.types(run_id)[-1] == "agent_completed"
+    assert recorder.records[run_id]["status"] == "completed"
 
 
 async def test_unknown_agent_is_refused_before_anything_is_emitted() -> None:
@@ -248,13 +272,13 @@ async def test_shutdown_never_cancels_the_runtimes_own_bookkeeping() -> None:
     runtime = runtime_with(FunctionAgent("good", good), recorder=recorder)
     run_id = await runtime.start(user_id="u1", agent="good", message="hi")
     await asyncio.sleep(0)
-    stopping = asyncio.create_task(runtime.shutdown())
+    stopping = asyncio.create_task(runtime.shutdown(grace_seconds=0))
     await asyncio.sleep(0)
     gate.set()
     await stopping
     assert recorder.types(run_id) == ["agent_started", "agent_thinking", "agent_failed"]
     assert recorder.records[run_id]["status"] == "failed"
-    assert recorder.records[run_id]["error"]["code"] == "cancelled"
+    assert recorder.records[run_id]["error"]["code"] == "server_shutdown"
     with pytest.raises(ProtocolError) as caught:
         await runtime.start(user_id="u1", agent="good", message="again")
     assert caught.value.code == "shutting_down"
