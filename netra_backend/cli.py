@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -17,7 +19,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to bind (default NETRA_PORT or 8000)")
     serve.add_argument("--data-dir", help="data directory (default NETRA_DATA_DIR or ./.netra)")
     serve.add_argument("--log-level", help="uvicorn log level (default NETRA_LOG_LEVEL or info)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default NETRA_WORKERS or 1; more than 1 needs NETRA_REDIS_URL)",
+    )
     return parser
+
+
+class UsageError(Exception):
+    """A command line that cannot work; ``main`` prints it and exits 2."""
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -36,12 +47,26 @@ def serve(args: argparse.Namespace) -> None:
             ("port", args.port),
             ("data_dir", args.data_dir),
             ("log_level", args.log_level),
+            ("workers", args.workers),
         )
         if value is not None
     }
     settings = Settings(**overrides)
+    app: Any = create_app(settings)
+    if settings.workers > 1:
+        if settings.redis_url is None:
+            raise UsageError(
+                f"--workers {settings.workers} needs Redis mode: set NETRA_REDIS_URL (each "
+                "worker is an instance; they share users' events through Redis)"
+            )
+        # Each worker process builds its own app from the environment: flags go there too.
+        for key, value in overrides.items():
+            os.environ[f"NETRA_{key.upper()}"] = str(value)
+        app = "netra_backend.app.main:create_app"
     uvicorn.run(
-        create_app(settings),
+        app,
+        factory=settings.workers > 1,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
@@ -66,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             serve(args)
     except ValidationError as exc:
         print(f"netra: invalid configuration:\n{describe_settings_errors(exc)}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except UsageError as exc:
+        print(f"netra: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
 
 

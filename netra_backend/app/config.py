@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from netra_backend.app.origins import normalize_origin
@@ -40,6 +40,24 @@ class Settings(BaseSettings):
         default=None,
         description="HS256 signing secret; unset means generated once into data_dir (0600).",
         repr=False,
+    )
+    redis_url: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Redis mode: redis://[user:password@]host:port/db. The event log, its fan-out to "
+            "every instance, resume and cancel go through Redis; run records stay in the SQL "
+            "database (use PostgreSQL). Unset: everything in-process."
+        ),
+    )
+    redis_prefix: str = Field(
+        default="netra",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Prefix of every Redis key and channel (one per deployment).",
+    )
+    workers: int = Field(
+        default=1, ge=1, le=64, description="netra serve worker processes (Redis mode for > 1)."
     )
     jwt_ttl_seconds: int = Field(default=3600, ge=60, le=30 * 24 * 3600)
     host: str = "127.0.0.1"

@@ -33,8 +33,10 @@ from netra_backend.app.db import (
     RunStore,
     lease_deadline,
 )
+from netra_backend.app.db.redis_log import RedisEventLog
 from netra_backend.app.db.runs import INTERRUPTED
 from netra_backend.app.errors import StorageError
+from netra_backend.app.redis_mode import RedisMode
 from netra_backend.app.websocket_core.canonical_imports import EventType, UserEventHub
 from netra_backend.app.websocket_core.codes import CloseCode
 
@@ -43,6 +45,9 @@ logger = logging.getLogger(__name__)
 ORPHAN_GRACE = timedelta(minutes=1)
 CHECKPOINT_SECONDS = 1.0
 """How often SQLite's write-ahead log is checkpointed (the log writer never does it)."""
+RECONCILE_SECONDS = 1.0
+"""Redis mode: how often connected users' deliveries are checked against Redis (a message
+the subscription missed arrives at most this late)."""
 
 
 async def settle_orphaned_runs(
@@ -80,12 +85,13 @@ class Services:
     users: UserStore
     known_users: KnownUsers
     runs: RunStore
-    events: EventStore
+    events: EventStore | RedisEventLog
     log: EventLogWriter
     hub: UserEventHub
     registry: AgentRegistry
     runtime: AgentRuntime
     login_throttle: LoginThrottle
+    redis: RedisMode | None = None
     _housekeeping: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -99,24 +105,33 @@ class Services:
             statement_timeout=settings.db_statement_timeout_seconds,
         )
         await db.migrate()
-        events = EventStore(db)
+        redis = await RedisMode.connect(settings) if settings.redis_url is not None else None
+        events: EventStore | RedisEventLog = EventStore(db) if redis is None else redis.log
         hub = UserEventHub(store=events)
         log = EventLogWriter(db, on_commit=hub.deliver)
         hub.log = log
         log.start()
         runs = RunStore(db)
-        await settle_orphaned_runs(runs, hub, db, settings, at_start=True)
         registry = registry if registry is not None else default_registry()
+        recorder = RunRecords(log, settings.run_lease_seconds)
         runtime = AgentRuntime(
             registry,
             hub.publish,
-            recorder=RunRecords(log, settings.run_lease_seconds),
+            recorder=recorder if redis is None else redis.directory,
             timeout_seconds=settings.agent_timeout_seconds,
             tool_timeout_seconds=settings.tool_timeout_seconds,
             plans=settings.plan_limits,
             max_runs_in_flight=settings.max_runs_in_flight,
-            storage_ready=lambda: log.healthy,
+            storage_ready=(
+                (lambda: log.healthy)
+                if redis is None
+                else (lambda: log.healthy and redis.log.healthy)
+            ),
         )
+        if redis is not None:
+            redis.directory.inner = recorder
+            await redis.attach(hub, runtime)
+        await settle_orphaned_runs(runs, hub, db, settings, at_start=True)
         users = UserStore(db)
         services = cls(
             settings=settings,
@@ -135,6 +150,7 @@ class Services:
                 settings.login_max_failures_per_address,
                 settings.login_window_seconds,
             ),
+            redis=redis,
         )
         services._housekeeping = asyncio.create_task(services._keep_house(), name="housekeeping")
         return services
@@ -147,6 +163,7 @@ class Services:
             "trim": self.settings.history_trim_interval_seconds,
             "checkpoint": CHECKPOINT_SECONDS,
             "users": self.settings.user_recheck_seconds,
+            "reconcile": RECONCILE_SECONDS,
         }
         due = {job: time.monotonic() + interval for job, interval in every.items()}
         while True:
@@ -159,6 +176,8 @@ class Services:
                         self.log.refresh_leases(self.runtime.run_ids(), lease_deadline(lease))
                     elif job == "checkpoint":
                         await self.db.checkpoint()
+                    elif job == "reconcile":
+                        await self.hub.reconcile()
                     elif job == "users":
                         self.runtime.quota.forget_idle()
                         await self.close_sockets_of_removed_users()
@@ -203,5 +222,7 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._housekeeping
         await self.runtime.shutdown(self.settings.shutdown_grace_seconds)
+        if self.redis is not None:
+            await self.redis.close()
         await self.log.close(grace=self.settings.shutdown_grace_seconds)
         await self.db.dispose()

@@ -41,3 +41,4 @@ class ResumeFailure(StrEnum):
 
     HISTORY_EXPIRED = "history_expired"
     UNKNOWN_POSITION = "unknown_position"
+    LOG_RESET = "log_reset"

@@ -8,16 +8,27 @@ user's event). There is no path from one user's stream to another's connections.
 ``seq`` continues from the user's last committed number (read once per user from the log's
 cursor), so it is gap-free and survives restarts. Without a log (unit tests) events are
 delivered at once and numbering starts at 1.
+
+In Redis mode (:attr:`UserEventHub.redis` set) Redis numbers the events (one sequence per user
+across instances) and every instance, this one included, receives them back through its
+subscription (``redis_fanout``) before fanning out: one path for local and remote events.
+:meth:`UserEventHub.reconcile` fills what a subscription missed from the user's stream, and
+when Redis has lost the log (its epoch changed) each affected socket gets ``resume_failed``
+code ``log_reset`` and is closed 1012, so the client resyncs instead of missing events.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from netra_backend.app.db import BatchLoader, EventLogWriter, EventStore, LoggedEvent
-from netra_backend.app.errors import ManagerMisuseError
+from netra_backend.app.db.redis_log import RedisEventLog
+from netra_backend.app.errors import ManagerMisuseError, StorageError
+from netra_backend.app.websocket_core.codes import CloseCode, ResumeFailure
 from netra_backend.app.websocket_core.context import UserWebSocketContext
 from netra_backend.app.websocket_core.events import (
     TERMINAL_EVENTS,
@@ -26,6 +37,16 @@ from netra_backend.app.websocket_core.events import (
     build_envelope,
     encode,
 )
+from netra_backend.app.websocket_core.session import Session
+
+if TYPE_CHECKING:
+    from netra_backend.app.websocket_core.redis_fanout import RedisFanout
+
+logger = logging.getLogger(__name__)
+
+
+class _SeqCursors(Protocol):
+    async def last_seqs(self, user_ids: list[str]) -> dict[str, int]: ...
 
 
 class UserStream:
@@ -50,10 +71,17 @@ class UserStream:
 class UserEventHub:
     """Event routing keyed by user id, on top of the event log."""
 
-    def __init__(self, log: EventLogWriter | None = None, store: EventStore | None = None) -> None:
+    def __init__(
+        self, log: EventLogWriter | None = None, store: EventStore | _SeqCursors | None = None
+    ) -> None:
         self._streams: dict[str, UserStream] = {}
         self.log = log
         self._cursors = BatchLoader(store.last_seqs) if store is not None else None
+        self.redis: RedisEventLog | None = None
+        self.fanout: RedisFanout | None = None
+        self._delivering = asyncio.Lock()
+        self._leaving: set[asyncio.Task[None]] = set()
+        self.resets = 0
 
     async def load(self, user_id: str) -> UserStream:
         """The user's stream, its numbering read from the log the first time.
@@ -81,11 +109,30 @@ class UserEventHub:
         context.websocket_manager.bind(self.publish)
 
     def detach(self, context: UserWebSocketContext) -> None:
-        """Stop delivering to this context."""
+        """Stop delivering to this context (Redis mode: the user's last one lets go)."""
         context.websocket_manager.bind(None)
         stream = self._streams.get(context.user_id)
         if stream is not None:
             stream.contexts.pop(context.websocket_client_id, None)
+            if not stream.contexts and self.fanout is not None:
+                # Numbering lives in Redis: the next connection starts from its head again.
+                del self._streams[context.user_id]
+                task = asyncio.get_running_loop().create_task(
+                    self.fanout.unsubscribe(context.user_id)
+                )
+                self._leaving.add(task)
+                task.add_done_callback(self._leaving.discard)
+
+    async def watch(self, user_id: str) -> None:
+        """Redis mode: subscribe to ``user_id``'s events here (after :meth:`attach`)."""
+        if self.fanout is None:
+            return
+        await self.fanout.subscribe(user_id)
+        async with self._delivering:
+            try:
+                await self._catch_up(user_id)
+            except StorageError:  # Redis is down: reconcile() catches up once it is back
+                logger.warning("could not catch user %s up from Redis yet", user_id)
 
     def connection_count(self, user_id: str) -> int:
         """How many contexts of ``user_id`` are attached."""
@@ -127,8 +174,10 @@ class UserEventHub:
         step of the writer. Waits first while the
         log's backlog is over its high-water mark.
         """
-        stream = await self.load(user_id)
         now = datetime.now(UTC)
+        if self.redis is not None:
+            return await self._publish_redis(user_id, event_type, data, run_id, now)
+        stream = await self.load(user_id)
         envelope = build_envelope(
             event_type, data, run_id=run_id, seq=stream.sequence.next(), now=now
         )
@@ -152,6 +201,94 @@ class UserEventHub:
             stream = self._streams.get(event.user_id)
             if stream is not None:
                 await stream.fan_out(event.seq, event.body)
+
+    # --- Redis mode ------------------------------------------------------------------------
+
+    async def _publish_redis(
+        self, user_id: str, event_type: str, data: Mapping[str, Any], run_id: str, now: datetime
+    ) -> Envelope:
+        assert self.redis is not None
+        envelope = build_envelope(event_type, data, run_id=run_id, seq=0, now=now)
+        # Redis splices the seq in front: '{"seq":' + seq + ',' + the rest of the object.
+        text = encode({key: value for key, value in envelope.items() if key != "seq"})
+        if envelope["type"] in TERMINAL_EVENTS and self.log is not None:
+            await self.log.flush()  # the run's record is committed before its terminal event
+        envelope["seq"] = await self.redis.append(user_id, '{"seq":', "," + text[1:])
+        return envelope
+
+    async def deliver_from_redis(self, user_id: str, seq: int, text: str) -> None:
+        """One event from the user's channel: fan out in order, filling any gap first."""
+        async with self._delivering:
+            stream = self._streams.get(user_id)
+            if stream is None or not stream.contexts or seq <= stream.committed:
+                return
+            if seq > stream.committed + 1:
+                await self._catch_up(user_id, seq - 1)
+            if seq > stream.committed:
+                await stream.fan_out(seq, text)
+
+    async def reconcile(self) -> None:
+        """Redis mode: deliver what subscriptions missed; detect a Redis that lost the log."""
+        if self.redis is None:
+            return
+        epoch = await self.redis.read_epoch()
+        if epoch != self.redis.epoch:
+            logger.error("Redis lost the event log (epoch changed); connected clients resync")
+            for user_id in self.connected_users():
+                self._reset(user_id)
+            self.redis.epoch = await self.redis.read_epoch(adopt=True)
+            return
+        users = self.connected_users()
+        heads = await self.redis.last_seqs(users)
+        async with self._delivering:
+            for user_id in users:
+                stream = self._streams.get(user_id)
+                head = heads.get(user_id, 0)
+                if stream is None:
+                    continue
+                if head < stream.committed:
+                    logger.error("the seq of user %s went back in Redis; they resync", user_id)
+                    self._reset(user_id)
+                elif head > stream.committed:
+                    await self._catch_up(user_id, head)
+
+    async def _catch_up(self, user_id: str, head: int | None = None) -> None:
+        # Called with _delivering held.
+        assert self.redis is not None
+        stream = self._streams.get(user_id)
+        if stream is None or not stream.contexts:
+            return
+        target = head if head is not None else await self.redis.last_seq(user_id)
+        while stream.committed < target:
+            rows = await self.redis.page(user_id, stream.committed, 500)
+            if not rows:
+                return
+            if rows[0][0] > stream.committed + 1:
+                logger.warning(
+                    "user %s: events %d..%d were trimmed before delivery here",
+                    user_id,
+                    stream.committed + 1,
+                    rows[0][0] - 1,
+                )
+            for seq, text in rows:
+                if seq > stream.committed:
+                    await stream.fan_out(seq, text)
+
+    def _reset(self, user_id: str) -> None:
+        """Tell each socket of ``user_id`` here to resync, and close it (1012)."""
+        stream = self._streams.pop(user_id, None)
+        if stream is None:
+            return
+        self.resets += 1
+        frame = Session.resume_failed(
+            ResumeFailure.LOG_RESET,
+            "the event log was lost; reconnect and resync over HTTP",
+            0,
+        )
+        for context in stream.contexts.values():
+            context.websocket_manager.close_connections(
+                CloseCode.SERVICE_RESTART, "event log reset; reconnect", last=frame
+            )
 
     def _stream_now(self, user_id: str) -> UserStream:
         stream = self._streams.get(user_id)

@@ -76,13 +76,17 @@ class UnifiedWebSocketManager:
         """Forget ``client_id``; True if it was registered."""
         return self._connections.pop(client_id, None) is not None
 
-    def close_connections(self, code: int, reason: str) -> int:
-        """End every connection that can be ended (the server's); return how many."""
+    def close_connections(self, code: int, reason: str, *, last: str | None = None) -> int:
+        """End every connection that can be ended (the server's), after sending ``last``
+        (one frame saying why) when given; return how many."""
         closed = 0
         for connection in list(self._connections.values()):
             abort = getattr(connection, "abort", None)
             if abort is not None:
-                abort(code, reason)
+                if last is None:
+                    abort(code, reason)
+                else:
+                    abort(code, reason, last=last)
                 closed += 1
         return closed
 

@@ -53,9 +53,10 @@ class Connection:
         """Send a frame that is not an event of the stream (for the manager protocol)."""
         self.sender.put(data)
 
-    def abort(self, code: int, reason: str) -> None:
-        """Close this connection now with ``code`` (the endpoint stops at once)."""
-        self.sender.abort(code, reason)
+    def abort(self, code: int, reason: str, *, last: str | None = None) -> None:
+        """Close this connection now with ``code`` (the endpoint stops at once), after
+        sending ``last`` if given."""
+        self.sender.abort(code, reason, last=last)
 
     def deliver_event(self, seq: int, text: str) -> None:
         """A committed event of the user: sent now, held during a replay, or skipped."""
@@ -106,6 +107,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     await context.websocket_manager.add_connection(context.websocket_client_id, connection)
     services.hub.attach(context)
     try:
+        await services.hub.watch(user_id)
         async with sender.running():
             # A dead writer (client too slow or gone) interrupts the read at once, so the
             # connection's slot is freed without a second task per connection to watch it.
@@ -193,7 +195,7 @@ async def _receive_loop(
                 elif isinstance(action, StartRun):
                     await _start_run(action, context, connection, services)
                 elif isinstance(action, CancelRun):
-                    if not await services.runtime.cancel(context.user_id, action.run_id):
+                    if not await _cancel(context.user_id, action.run_id, services):
                         error = ProtocolError(
                             ErrorCode.RUN_NOT_ACTIVE,
                             f"run {action.run_id[:64]!r} is not running (finished, unknown, "
@@ -204,6 +206,14 @@ async def _receive_loop(
                     await _resume(action.last_seq, context.user_id, connection, services)
         except SenderClosedError:
             return
+
+
+async def _cancel(user_id: str, run_id: str, services: Any) -> bool:
+    """Cancel the user's run here, or (Redis mode) ask the instance running it."""
+    if await services.runtime.cancel(user_id, run_id):
+        return True
+    redis = getattr(services, "redis", None)
+    return redis is not None and bool(await redis.directory.cancel_elsewhere(user_id, run_id))
 
 
 async def _start_run(

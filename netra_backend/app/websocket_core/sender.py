@@ -55,6 +55,7 @@ class QueuedSender:
         self._chars = 0
         self._closed = False
         self._close_with: tuple[int, str] | None = None
+        self._last_words: str | None = None
         self._ready = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
@@ -144,8 +145,11 @@ class QueuedSender:
         """Give up on the client as too slow: drop what is queued and close with 1013."""
         self._fail(too_slow=True)
 
-    def abort(self, code: int, reason: str) -> None:
-        """End the connection now: drop what is queued, close with ``code`` and ``reason``."""
+    def abort(self, code: int, reason: str, *, last: str | None = None) -> None:
+        """End the connection now: drop what is queued, send ``last`` (a frame telling the
+        client why, if given), close with ``code`` and ``reason``."""
+        if self._close_with is None:
+            self._last_words = last
         self._fail(close=(code, reason))
 
     def _fail(self, *, too_slow: bool = False, close: tuple[int, str] | None = None) -> None:
@@ -173,6 +177,8 @@ class QueuedSender:
                 code, reason = self._close_with
                 with contextlib.suppress(Exception):
                     async with asyncio.timeout(CLOSE_TIMEOUT):
+                        if self._last_words is not None:
+                            await self._websocket.send_text(self._last_words)
                         await self._websocket.close(code, reason)
                 self._idle.set()
                 return

@@ -1,0 +1,116 @@
+"""Redis mode when Redis misbehaves, on a redis-server of the test's own (never the machine's):
+a subscription dropped mid-run loses nothing (the gap is read back from the stream), and a
+Redis that restarted without its data is detected (epoch) and every socket is told to resync
+(``resume_failed`` code ``log_reset``, then close 1012), never left silently behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from test_framework.inprocess_server import InProcessServer
+from test_framework.users import register_or_login
+from tests.integration.redis_mode._cluster import PrivateRedis, fresh_postgres, start_instances
+
+pytestmark = [pytest.mark.integration, pytest.mark.real_services]
+
+TERMINAL = {"agent_completed", "agent_failed", "agent_cancelled"}
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[tuple[PrivateRedis, list[InProcessServer]]]:
+    private = PrivateRedis()
+    private.start()
+    try:
+        with fresh_postgres() as database:
+            servers = start_instances(
+                2, database.url, private.url, f"netra-test-{uuid.uuid4().hex[:8]}"
+            )
+            try:
+                yield private, servers
+            finally:
+                for server in servers:
+                    server.stop()
+    finally:
+        private.remove()
+
+
+async def _socket(server: InProcessServer, token: str) -> ClientConnection:
+    return await websockets.connect(
+        server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+async def _frames_until(
+    connection: ClientConnection, wanted: set[str], timeout: float = 30.0
+) -> list[dict[str, Any]]:
+    frames: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await connection.recv())
+            frames.append(frame)
+            if frame.get("type") in wanted:
+                return frames
+
+
+async def _frames_until_closed(connection: ClientConnection) -> list[dict[str, Any]]:
+    frames: list[dict[str, Any]] = []
+    async with asyncio.timeout(30):
+        try:
+            while True:
+                frames.append(json.loads(await connection.recv()))
+        except websockets.ConnectionClosed:
+            return frames
+
+
+async def test_a_dropped_subscription_loses_no_event(
+    private_cluster: tuple[PrivateRedis, list[InProcessServer]],
+) -> None:
+    private, (one, two) = private_cluster
+    user = await register_or_login(one.base_url)
+    runner, watcher = await _socket(one, user.token), await _socket(two, user.token)
+    try:
+        # Every instance's subscription is cut; the run's events go on being appended.
+        killed = redis.Redis.from_url(private.url).client_kill_filter(_type="pubsub")
+        assert killed >= 2
+        await runner.send(
+            json.dumps({"type": "agent_request", "agent": "triage_agent", "message": "hi"})
+        )
+        on_runner = await _frames_until(runner, TERMINAL)
+        on_watcher = await _frames_until(watcher, TERMINAL)
+    finally:
+        await runner.close()
+        await watcher.close()
+    assert on_watcher == on_runner
+    assert on_runner[-1]["type"] == "agent_completed"
+
+
+async def test_a_redis_that_lost_its_data_makes_every_socket_resync(
+    private_cluster: tuple[PrivateRedis, list[InProcessServer]],
+) -> None:
+    private, (one, two) = private_cluster
+    user = await register_or_login(one.base_url)
+    runner, watcher = await _socket(one, user.token), await _socket(two, user.token)
+    await runner.send(json.dumps({"type": "agent_request", "agent": "stall", "message": "."}))
+    await _frames_until(runner, {"agent_thinking"})
+    await _frames_until(watcher, {"agent_thinking"})
+    private.stop()
+    private.start()  # empty: no persistence
+    for connection in (runner, watcher):
+        frames = await _frames_until_closed(connection)
+        assert connection.close_code == 1012
+        assert frames[-1]["type"] == "resume_failed", frames
+        assert frames[-1]["data"]["code"] == "log_reset"
+    # A new socket on either instance works, on the new log.
+    fresh = await _socket(two, user.token)
+    await fresh.send(json.dumps({"type": "ping"}))
+    assert json.loads(await fresh.recv()) == {"type": "pong"}
+    await fresh.close()

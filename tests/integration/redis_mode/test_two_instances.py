@@ -1,0 +1,152 @@
+"""Redis mode with two real ``netra serve`` processes on one Redis and one PostgreSQL database.
+
+Users with a tab on each instance receive every event of their own runs exactly once, in
+order, on both tabs, and nothing of anyone else's; a resume works on the other instance;
+``cancel_run`` sent to the other instance stops the run. Each test run uses its own key
+prefix and deletes its keys afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from test_framework.inprocess_server import InProcessServer
+from test_framework.users import TestUser, register_or_login
+from tests.integration.redis_mode._cluster import (
+    REDIS_URL,
+    delete_prefix,
+    fresh_postgres,
+    redis_or_skip,
+    start_instances,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.real_services]
+
+USERS = 50
+TIMEOUT = 30.0
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[list[InProcessServer]]:
+    redis_or_skip(REDIS_URL)
+    prefix = f"netra-test-{uuid.uuid4().hex[:10]}"
+    with fresh_postgres() as database:
+        servers = start_instances(2, database.url, REDIS_URL, prefix)
+        try:
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()
+            delete_prefix(REDIS_URL, prefix)
+
+
+async def _socket(server: InProcessServer, token: str) -> ClientConnection:
+    return await websockets.connect(
+        server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+@pytest.fixture
+async def users(cluster: list[InProcessServer]) -> list[TestUser]:
+    return [await register_or_login(cluster[0].base_url) for _ in range(USERS)]
+
+
+async def _until(
+    connection: ClientConnection, wanted: set[str], timeout: float = TIMEOUT
+) -> list[dict[str, Any]]:
+    frames: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await connection.recv())
+            frames.append(frame)
+            if frame.get("type") in wanted:
+                return frames
+
+
+TERMINAL = {"agent_completed", "agent_failed", "agent_cancelled"}
+
+
+async def test_a_tab_on_each_instance_gets_every_event_once_in_order(
+    cluster: list[InProcessServer], users: list[TestUser]
+) -> None:
+    one, two = cluster
+    tabs = [(await _socket(one, u.token), await _socket(two, u.token)) for u in users]
+    try:
+        for k, (tab_a, _tab_b) in enumerate(tabs):
+            await tab_a.send(
+                json.dumps({"type": "agent_request", "agent": "triage_agent", "message": f"{k}"})
+            )
+        seen = await asyncio.gather(
+            *(
+                asyncio.gather(_until(tab_a, TERMINAL), _until(tab_b, TERMINAL))
+                for tab_a, tab_b in tabs
+            )
+        )
+    finally:
+        for tab_a, tab_b in tabs:
+            await tab_a.close()
+            await tab_b.close()
+    run_ids = set()
+    for frames_a, frames_b in seen:
+        assert frames_a == frames_b, "the two tabs of one user saw different events"
+        seqs = [frame["seq"] for frame in frames_a]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), seqs
+        assert [f["type"] for f in frames_a][0] == "agent_started"
+        assert frames_a[-1]["type"] == "agent_completed"
+        assert len({f["run_id"] for f in frames_a}) == 1
+        run_ids.add(frames_a[0]["run_id"])
+    assert len(run_ids) == USERS, "a user saw another user's run"
+
+
+async def test_resume_on_the_other_instance_replays_what_the_first_one_sent(
+    cluster: list[InProcessServer],
+) -> None:
+    one, two = cluster
+    user = await register_or_login(one.base_url)
+    tab = await _socket(one, user.token)
+    await tab.send(json.dumps({"type": "agent_request", "agent": "triage_agent", "message": "hi"}))
+    live = await _until(tab, TERMINAL)
+    await tab.close()
+    other = await _socket(two, user.token)
+    await other.send(json.dumps({"type": "resume", "last_seq": 0}))
+    replayed = await _until(other, {"resumed"})
+    await other.close()
+    assert replayed[:-1] == live
+    assert replayed[-1]["data"] == {"last_seq": live[-1]["seq"], "replayed": len(live)}
+
+
+async def test_cancel_sent_to_the_other_instance_stops_the_run(
+    cluster: list[InProcessServer],
+) -> None:
+    one, two = cluster
+    user = await register_or_login(one.base_url)
+    runner, other = await _socket(one, user.token), await _socket(two, user.token)
+    try:
+        await runner.send(json.dumps({"type": "agent_request", "agent": "stall", "message": "."}))
+        started = (await _until(runner, {"agent_thinking"}))[0]
+        await other.send(json.dumps({"type": "cancel_run", "run_id": started["run_id"]}))
+        on_runner = await _until(runner, TERMINAL)
+        on_other = await _until(other, TERMINAL)
+    finally:
+        await runner.close()
+        await other.close()
+    assert on_runner[-1]["type"] == "agent_cancelled"
+    assert on_other[-1] == on_runner[-1]
+    assert not [f for f in on_other if f.get("type") == "error"], on_other
+
+
+def test_keys_live_under_the_prefix_only(cluster: list[InProcessServer]) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    prefixes = {
+        key.decode().split(":", 1)[0] for key in client.scan_iter(match="netra-test-*", count=1000)
+    }
+    assert prefixes, "no keys under the test prefix"
