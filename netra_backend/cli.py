@@ -62,7 +62,7 @@ def serve(args: argparse.Namespace) -> None:
         # Each worker process builds its own app from the environment: flags go there too.
         for key, value in overrides.items():
             os.environ[f"NETRA_{key.upper()}"] = str(value)
-        app = "netra_backend.app.main:create_app"
+        app = "netra_backend.app.main:create_worker_app"
     uvicorn.run(
         app,
         factory=settings.workers > 1,

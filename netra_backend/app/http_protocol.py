@@ -58,9 +58,15 @@ class NetraH11Protocol(H11Protocol):
 
     @classmethod
     def configured(cls, max_header_bytes: int, header_timeout: float) -> type[NetraH11Protocol]:
-        """A subclass with these limits (uvicorn instantiates the class it is given)."""
-        limits = {"max_header_bytes": max_header_bytes, "header_timeout": header_timeout}
-        return type(cls.__name__, (cls,), limits)
+        """This class with these limits (uvicorn instantiates the class it is given).
+
+        The limits are set on the class itself, not on a made-up subclass, so the class
+        still pickles by name into ``--workers`` processes (each sets them again from the
+        environment, :func:`netra_backend.app.main.create_worker_app`).
+        """
+        cls.max_header_bytes = max_header_bytes
+        cls.header_timeout = header_timeout
+        return cls
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

@@ -57,3 +57,12 @@ def create_app(
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
     return app
+
+
+def create_worker_app() -> FastAPI:
+    """The app of one ``netra serve --workers N`` process: settings from the environment."""
+    from netra_backend.app.http_protocol import uvicorn_options
+
+    settings = Settings()
+    uvicorn_options(settings)  # sets this process's HTTP head limits
+    return create_app(settings)

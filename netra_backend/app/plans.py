@@ -134,6 +134,12 @@ class RunQuota:
             )
         starts.append(now)
 
+    def refund(self, user_id: str) -> None:
+        """Uncount ``user_id``'s last admitted start (it was refused further on)."""
+        starts = self._starts.get(user_id)
+        if starts:
+            starts.pop()
+
     def forget_idle(self) -> None:
         """Drop users with no start inside the window (housekeeping; keeps memory bounded)."""
         horizon = self._clock() - WINDOW_SECONDS

@@ -7,8 +7,10 @@ writer's batches; a run's record is committed before its terminal event is appen
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +20,60 @@ from redis.exceptions import RedisError
 from netra_backend.app.agents.runtime import AgentRuntime, RunRecorder
 from netra_backend.app.config import Settings
 from netra_backend.app.db.redis_log import RedisEventLog, RedisKeys
+from netra_backend.app.errors import ProtocolError, StorageError
+from netra_backend.app.plans import DEFAULT_PLAN_LIMITS, PlanLimits, PlanTable, Subscription
 from netra_backend.app.websocket_core.canonical_imports import UserEventHub
 from netra_backend.app.websocket_core.redis_fanout import RedisFanout
 
 logger = logging.getLogger(__name__)
+
+# Admission of one run of a user, across instances. KEYS: the user's runs in flight, their
+# recent starts (sorted sets, scored by expiry / start time in ms). ARGV: run id, concurrent
+# limit, per-minute limit, lease ms. Returns {0} admitted, {1} too many in flight, or
+# {2, ms} too many this minute (ms until the oldest start leaves the window).
+_ADMIT_RUN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return {1, 0} end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 60000)
+local started = redis.call('ZCARD', KEYS[2])
+local per_minute = tonumber(ARGV[3])
+if started >= per_minute then
+  local k = started - per_minute
+  local oldest = redis.call('ZRANGE', KEYS[2], k, k, 'WITHSCORES')
+  return {2, tonumber(oldest[2]) + 60000 - now}
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[4]))
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+redis.call('PEXPIRE', KEYS[2], 61000)
+return {0, 0}
+"""
+
+# Admission of one connection of a user, across instances. KEYS: the user's open sockets.
+# ARGV: connection id, limit, lease ms. Returns 1 admitted, 0 over the limit.
+_ADMIT_SOCKET = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[3]))
+return 1
+"""
+
+# Refresh leases. KEYS: sorted sets; ARGV[i]: the member in KEYS[i]; last ARGV: lease ms.
+_REFRESH = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[#ARGV])
+for i, key in ipairs(KEYS) do
+  redis.call('ZADD', key, 'XX', now + lease, ARGV[i])
+  redis.call('PEXPIRE', key, 2 * lease)
+end
+return #KEYS
+"""
 
 
 class RunDirectory:
@@ -38,7 +90,71 @@ class RunDirectory:
         self._keys = keys
         self.instance_id = instance_id
         self._ttl = int(ttl_seconds)
+        self._lease_ms = int(ttl_seconds * 1000 / 2)
         self.inner: RunRecorder | None = None
+        self._admit_run = client.register_script(_ADMIT_RUN)
+        self._admit_socket = client.register_script(_ADMIT_SOCKET)
+        self._refresh = client.register_script(_REFRESH)
+        self._runs: dict[str, str] = {}
+        """Runs admitted here: run id -> user id (their leases are refreshed)."""
+        self._sockets: dict[str, str] = {}
+        """Sockets admitted here: connection id -> user id."""
+
+    def _key(self, user_id: str, kind: str) -> str:
+        return f"{self._keys.prefix}:{{u:{user_id}}}:{kind}"
+
+    async def admit_run(self, user_id: str, run_id: str, limits: PlanLimits, plan: str) -> None:
+        """Count a run of ``user_id`` against their plan on every instance, or refuse it
+        (``rate_limited`` with ``retry_after``)."""
+        with _unavailable("check the plan's run limits"):
+            verdict, wait_ms = await self._admit_run(
+                keys=[self._key(user_id, "running"), self._key(user_id, "starts")],
+                args=[run_id, limits.concurrent_runs, limits.runs_per_minute, self._lease_ms],
+            )
+        if int(verdict) == 1:
+            raise ProtocolError(
+                "rate_limited",
+                f"runs already in flight on every instance; the {plan} plan allows "
+                f"{limits.concurrent_runs} at once",
+                retry_after=1.0,
+            )
+        if int(verdict) == 2:
+            raise ProtocolError(
+                "rate_limited",
+                f"too many runs started in the last minute; the {plan} plan allows "
+                f"{limits.runs_per_minute} per minute",
+                retry_after=round(max(int(wait_ms), 1) / 1000, 3),
+            )
+        self._runs[run_id] = user_id
+
+    async def admit_socket(self, user_id: str, connection_id: str, limit: int) -> bool:
+        """Count a socket of ``user_id`` on every instance; False when over ``limit``."""
+        with _unavailable("check the connection limit"):
+            admitted = await self._admit_socket(
+                keys=[self._key(user_id, "sockets")], args=[connection_id, limit, self._lease_ms]
+            )
+        if int(admitted):
+            self._sockets[connection_id] = user_id
+        return bool(int(admitted))
+
+    async def release_socket(self, user_id: str, connection_id: str) -> None:
+        """The socket closed: it no longer counts."""
+        self._sockets.pop(connection_id, None)
+        with contextlib.suppress(RedisError, OSError):
+            await self._client.zrem(self._key(user_id, "sockets"), connection_id)
+
+    async def refresh(self) -> None:
+        """Extend the leases of this instance's runs and sockets (housekeeping)."""
+        keys = [self._key(user, "running") for user in self._runs.values()]
+        members = list(self._runs)
+        keys += [self._key(user, "sockets") for user in self._sockets.values()]
+        members += list(self._sockets)
+        for start in range(0, len(keys), 500):
+            with _unavailable("refresh leases"):
+                await self._refresh(
+                    keys=keys[start : start + 500],
+                    args=[*members[start : start + 500], self._lease_ms],
+                )
 
     async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None:
         """List the run, then record it."""
@@ -61,8 +177,11 @@ class RunDirectory:
         """Record how the run ended, then unlist it."""
         if self.inner is not None:
             await self.inner.finish(run_id, status, result, error)
+        user_id = self._runs.pop(run_id, None)
         try:
             await self._client.delete(self._keys.run(run_id))
+            if user_id is not None:
+                await self._client.zrem(self._key(user_id, "running"), run_id)
         except (RedisError, OSError):
             logger.warning("could not unlist run %s in Redis (it expires)", run_id)
 
@@ -93,6 +212,7 @@ class RedisMode:
     directory: RunDirectory
     fanout: RedisFanout | None = None
     _runtime: AgentRuntime | None = None
+    _settings_plans: PlanTable = DEFAULT_PLAN_LIMITS
 
     @classmethod
     async def connect(cls, settings: Settings) -> RedisMode:
@@ -113,7 +233,9 @@ class RedisMode:
         )
         await log.start()
         directory = RunDirectory(client, keys, instance_id, 2 * settings.run_lease_seconds)
-        return cls(client, log, keys, directory)
+        mode = cls(client, log, keys, directory)
+        mode._settings_plans = settings.plan_limits
+        return mode
 
     async def attach(self, hub: UserEventHub, runtime: AgentRuntime) -> None:
         """Deliver through ``hub`` and let control messages reach ``runtime``."""
@@ -129,6 +251,11 @@ class RedisMode:
         hub.redis, hub.fanout = self.log, self.fanout
         await self.fanout.start()
 
+    async def admit_run(self, user_id: str, run_id: str, subscription: Subscription) -> None:
+        """The runtime's shared admission: the user's plan limits across every instance."""
+        limits = self._settings_plans.of(subscription)
+        await self.directory.admit_run(user_id, run_id, limits, subscription.value)
+
     async def _control(self, message: str) -> None:
         verb, _, rest = message.partition(" ")
         user_id, _, run_id = rest.partition(" ")
@@ -141,3 +268,11 @@ class RedisMode:
             await self.fanout.close()
         await self.log.close()
         await self.client.aclose()
+
+
+@contextlib.contextmanager
+def _unavailable(operation: str) -> Iterator[None]:
+    try:
+        yield
+    except (RedisError, OSError) as exc:
+        raise StorageError(operation) from exc

@@ -127,6 +127,7 @@ class Services:
                 if redis is None
                 else (lambda: log.healthy and redis.log.healthy)
             ),
+            admission=None if redis is None else redis.admit_run,
         )
         if redis is not None:
             redis.directory.inner = recorder
@@ -174,6 +175,8 @@ class Services:
                 try:
                     if job == "lease":
                         self.log.refresh_leases(self.runtime.run_ids(), lease_deadline(lease))
+                        if self.redis is not None:
+                            await self.redis.directory.refresh()
                     elif job == "checkpoint":
                         await self.db.checkpoint()
                     elif job == "reconcile":

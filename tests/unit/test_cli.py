@@ -34,3 +34,19 @@ def test_flags_take_precedence_over_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("NETRA_PORT", "9001")
     assert Settings().port == 9001
     assert Settings(port=9002).port == 9002
+
+
+def test_workers_without_redis_exit_2_saying_what_is_needed(tmp_path: object) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NETRA_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "netra_backend.cli", "serve", "--workers", "2"],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**env, "NETRA_DATA_DIR": str(tmp_path)},
+        timeout=60,
+        cwd=str(tmp_path),
+    )
+    assert result.returncode == 2
+    assert "--workers 2 needs Redis mode" in result.stderr
+    assert "NETRA_REDIS_URL" in result.stderr

@@ -37,6 +37,10 @@ logger = logging.getLogger(__name__)
 SETTLE_SECONDS = 5.0
 """At shutdown, how long stopped runs get to record and emit their terminal event."""
 
+Admission = Callable[[str, str, Subscription], Awaitable[None]]
+"""A shared (cross-instance) check of a new run ``(user_id, run_id, plan)``; raises
+:class:`ProtocolError` to refuse it."""
+
 Publish = Callable[[str, str, Mapping[str, Any], str], Awaitable[Any]]
 
 
@@ -134,6 +138,7 @@ class AgentRuntime:
         plans: PlanTable = DEFAULT_PLAN_LIMITS,
         max_runs_in_flight: int = 1000,
         storage_ready: Callable[[], bool] | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.registry = registry
         self._publish = publish
@@ -143,6 +148,7 @@ class AgentRuntime:
         self.quota = RunQuota(plans)
         self.max_runs_in_flight = max_runs_in_flight
         self._storage_ready = storage_ready
+        self._admission = admission
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._owners: dict[str, str] = {}
         self._cancelled: set[str] = set()
@@ -208,8 +214,15 @@ class AgentRuntime:
                 "unknown_agent", f"unknown agent {agent!r}; available: {self.registry.names()}"
             )
         self.quota.admit(user_id, subscription, self.active_runs(user_id))
+        run_id = uuid.uuid4().hex
+        if self._admission is not None:
+            try:
+                await self._admission(user_id, run_id, subscription)
+            except BaseException:
+                self.quota.refund(user_id)
+                raise
         request = AgentRequest(
-            run_id=uuid.uuid4().hex,
+            run_id=run_id,
             user_id=user_id,
             agent=agent,
             message=message,

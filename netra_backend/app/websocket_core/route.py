@@ -78,13 +78,39 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     user_id = token.user_id
     settings = services.settings
     limit = settings.ws_max_connections_per_user
-    if services.hub.connection_count(user_id) >= limit:
+    client_id = uuid.uuid4().hex
+    if not await _admit_socket(user_id, client_id, limit, services):
         reason = f"too many connections: the limit is {limit} per user"
         await websocket.close(CloseCode.POLICY, reason)
         return
+    try:
+        await _serve(websocket, services, token, client_id)
+    finally:
+        redis = getattr(services, "redis", None)
+        if redis is not None:
+            await redis.directory.release_socket(user_id, client_id)
+
+
+async def _admit_socket(user_id: str, client_id: str, limit: int, services: Any) -> bool:
+    """The per-user socket limit: on this instance, and (Redis mode) on all of them."""
+    if services.hub.connection_count(user_id) >= limit:
+        return False
+    redis = getattr(services, "redis", None)
+    if redis is None:
+        return True
+    try:
+        return bool(await redis.directory.admit_socket(user_id, client_id, limit))
+    except StorageError:
+        logger.warning("could not count user %s's sockets in Redis; admitted", user_id)
+        return True
+
+
+async def _serve(websocket: WebSocket, services: Any, token: VerifiedToken, client_id: str) -> None:
+    user_id = token.user_id
+    settings = services.settings
     context = await create_websocket_manager(
         user_id=user_id,
-        websocket_client_id=uuid.uuid4().hex,
+        websocket_client_id=client_id,
         sequence=services.hub.sequence_for(user_id),
     )
     sender = QueuedSender(

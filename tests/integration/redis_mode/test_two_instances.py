@@ -19,6 +19,7 @@ import redis
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from netra_backend.app.plans import PlanTable
 from test_framework.inprocess_server import InProcessServer
 from test_framework.users import TestUser, register_or_login
 from tests.integration.redis_mode._cluster import (
@@ -150,3 +151,70 @@ def test_keys_live_under_the_prefix_only(cluster: list[InProcessServer]) -> None
         key.decode().split(":", 1)[0] for key in client.scan_iter(match="netra-test-*", count=1000)
     }
     assert prefixes, "no keys under the test prefix"
+
+
+@pytest.fixture(scope="module")
+def limited_cluster() -> Iterator[list[InProcessServer]]:
+    redis_or_skip(REDIS_URL)
+    prefix = f"netra-test-{uuid.uuid4().hex[:10]}"
+    plans = PlanTable.model_validate({"free": {"concurrent_runs": 1, "runs_per_minute": 2}})
+    with fresh_postgres() as database:
+        servers = start_instances(
+            2, database.url, REDIS_URL, prefix, ws_max_connections_per_user=2, plan_limits=plans
+        )
+        try:
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()
+            delete_prefix(REDIS_URL, prefix)
+
+
+async def test_the_socket_limit_holds_across_instances(
+    limited_cluster: list[InProcessServer],
+) -> None:
+    one, two = limited_cluster
+    user = await register_or_login(one.base_url)
+    first, second = await _socket(one, user.token), await _socket(two, user.token)
+    try:
+        third = await _socket(one, user.token)
+        with pytest.raises(websockets.ConnectionClosed):
+            await asyncio.wait_for(third.recv(), TIMEOUT)
+        assert third.close_code == 1008
+        await second.close()
+        await asyncio.sleep(0.2)
+        fourth = await _socket(one, user.token)  # a slot freed on the other instance
+        await fourth.send(json.dumps({"type": "ping"}))
+        assert json.loads(await fourth.recv()) == {"type": "pong"}
+        await fourth.close()
+    finally:
+        await first.close()
+
+
+async def test_the_plans_run_limits_hold_across_instances(
+    limited_cluster: list[InProcessServer],
+) -> None:
+    one, two = limited_cluster
+    user = await register_or_login(one.base_url)
+    here, there = await _socket(one, user.token), await _socket(two, user.token)
+    try:
+        await here.send(json.dumps({"type": "agent_request", "agent": "stall", "message": "."}))
+        started = (await _until(here, {"agent_started"}))[-1]
+        await there.send(json.dumps({"type": "agent_request", "agent": "echo", "message": "."}))
+        refused = (await _until(there, {"error"}))[-1]
+        assert refused["data"]["code"] == "rate_limited"
+        assert "1 at once" in refused["data"]["message"]
+        await here.send(json.dumps({"type": "cancel_run", "run_id": started["run_id"]}))
+        await _until(here, TERMINAL)
+        await _until(there, TERMINAL)  # the same user's tab sees the cancel too
+        # Two starts this minute (the plan's allowance): the next is refused with retry_after.
+        await there.send(json.dumps({"type": "agent_request", "agent": "echo", "message": "."}))
+        await _until(there, TERMINAL)
+        await there.send(json.dumps({"type": "agent_request", "agent": "echo", "message": "."}))
+        over = (await _until(there, {"error"}))[-1]
+        assert over["data"]["code"] == "rate_limited"
+        assert "2 per minute" in over["data"]["message"]
+        assert 0 < over["data"]["retry_after"] <= 60
+    finally:
+        await here.close()
+        await there.close()
