@@ -7,6 +7,7 @@ import asyncio
 import json
 import re
 import uuid
+from typing import Any
 
 import pytest
 import websockets
@@ -43,7 +44,7 @@ async def test_two_workers_serve_one_user_on_several_sockets() -> None:
             )
             seen = []
             for socket in sockets:
-                frames = []
+                frames: list[dict[str, Any]] = []
                 async with asyncio.timeout(30):
                     while not frames or frames[-1]["type"] != "agent_completed":
                         frames.append(json.loads(await socket.recv()))
