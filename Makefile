@@ -45,7 +45,8 @@ check: install
 test: install
 	$(BIN)/python tests/unified_test_runner.py --execution-mode comprehensive --coverage
 
-# Load benchmark (not part of `make test`): Netra vs bare FastAPI vs python-socketio, ~4 min.
+# Load benchmark (not part of `make test`): Netra vs bare FastAPI vs python-socketio, ~4 min;
+# then Redis mode (one and two instances) against memory mode and fan-out, ~1 min.
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
@@ -54,6 +55,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/redis_mode.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .lock-venv .netra .pytest_cache .coverage htmlcov

@@ -28,9 +28,10 @@ from netra_backend.app.websocket_core.redis_fanout import RedisFanout
 logger = logging.getLogger(__name__)
 
 # Admission of one run of a user, across instances. KEYS: the user's runs in flight, their
-# recent starts (sorted sets, scored by expiry / start time in ms). ARGV: run id, concurrent
-# limit, per-minute limit, lease ms. Returns {0} admitted, {1} too many in flight, or
-# {2, ms} too many this minute (ms until the oldest start leaves the window).
+# recent starts (sorted sets, scored by expiry / start time in ms), the run's directory entry.
+# ARGV: run id, concurrent limit, per-minute limit, lease ms, directory value, its ttl ms.
+# Returns {0} admitted (and listed), {1} too many in flight, or {2, ms} too many this minute
+# (ms until the oldest start leaves the window). One round trip per run start.
 _ADMIT_RUN = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -48,6 +49,7 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[4]))
 redis.call('ZADD', KEYS[2], now, ARGV[1])
 redis.call('PEXPIRE', KEYS[2], 61000)
+redis.call('SET', KEYS[3], ARGV[5], 'PX', ARGV[6])
 return {0, 0}
 """
 
@@ -77,9 +79,10 @@ return #KEYS
 
 
 class RunDirectory:
-    """Which instance runs which run: ``<prefix>:run:<id>`` -> ``"<instance> <user>"``.
+    """Which instance runs which run (``<prefix>:run:<id>`` -> ``"<instance> <user>"``), and
+    the per-user limits shared by all instances.
 
-    Wraps the runtime's recorder: a run is listed when it is created and unlisted when it
+    Wraps the runtime's recorder: a run is listed when it is admitted and unlisted when it
     finishes; the entry expires after twice the lease, so a dead instance's runs drop out.
     """
 
@@ -108,8 +111,19 @@ class RunDirectory:
         (``rate_limited`` with ``retry_after``)."""
         with _unavailable("check the plan's run limits"):
             verdict, wait_ms = await self._admit_run(
-                keys=[self._key(user_id, "running"), self._key(user_id, "starts")],
-                args=[run_id, limits.concurrent_runs, limits.runs_per_minute, self._lease_ms],
+                keys=[
+                    self._key(user_id, "running"),
+                    self._key(user_id, "starts"),
+                    self._keys.run(run_id),
+                ],
+                args=[
+                    run_id,
+                    limits.concurrent_runs,
+                    limits.runs_per_minute,
+                    self._lease_ms,
+                    f"{self.instance_id} {user_id}",
+                    self._ttl * 1000,
+                ],
             )
         if int(verdict) == 1:
             raise ProtocolError(
@@ -157,13 +171,7 @@ class RunDirectory:
                 )
 
     async def create(self, run_id: str, user_id: str, agent: str, request: dict[str, Any]) -> None:
-        """List the run, then record it."""
-        try:
-            await self._client.set(
-                self._keys.run(run_id), f"{self.instance_id} {user_id}", ex=self._ttl
-            )
-        except (RedisError, OSError):
-            logger.warning("could not list run %s in Redis; cancel works from here only", run_id)
+        """Record the run (it was listed when it was admitted, :meth:`admit_run`)."""
         if self.inner is not None:
             await self.inner.create(run_id, user_id, agent, request)
 
@@ -179,9 +187,11 @@ class RunDirectory:
             await self.inner.finish(run_id, status, result, error)
         user_id = self._runs.pop(run_id, None)
         try:
-            await self._client.delete(self._keys.run(run_id))
-            if user_id is not None:
-                await self._client.zrem(self._key(user_id, "running"), run_id)
+            async with self._client.pipeline(transaction=False) as pipe:
+                pipe.delete(self._keys.run(run_id))
+                if user_id is not None:
+                    pipe.zrem(self._key(user_id, "running"), run_id)
+                await pipe.execute()
         except (RedisError, OSError):
             logger.warning("could not unlist run %s in Redis (it expires)", run_id)
 

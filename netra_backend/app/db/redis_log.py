@@ -48,6 +48,8 @@ return seq
 """
 
 BATCH_MAX = 500
+HIGH_WATER = 10_000
+"""Queued appends beyond which callers that do not wait for their append wait for room."""
 RETRY_MAX_SECONDS = 2.0
 
 
@@ -113,6 +115,8 @@ class RedisEventLog:
         self._queue: list[_Append] = []
         self._wake = asyncio.Event()
         self._drained = asyncio.Event()
+        self._room = asyncio.Event()
+        self._room.set()
         self._task: asyncio.Task[None] | None = None
         self.healthy = True
         self.failures = 0
@@ -151,16 +155,26 @@ class RedisEventLog:
 
     # --- writes ----------------------------------------------------------------------------
 
-    async def append(self, user_id: str, prefix: str, suffix: str) -> int:
-        """Append one envelope (its text around the ``seq``); return the ``seq`` it got."""
+    def append(self, user_id: str, prefix: str, suffix: str) -> asyncio.Future[int]:
+        """Queue one envelope (its text around the ``seq``); the future gets its ``seq``.
+
+        Appends are written in the order they were queued. A failed append is retried
+        until the writer stops; its future then fails with :class:`StorageError`.
+        """
         if self._task is None or self._task.done():
             raise StorageError("append to the event log: the writer is not running")
-        item = _Append(user_id, prefix, suffix, done=asyncio.get_running_loop().create_future())
-        self._queue.append(item)
+        done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._queue.append(_Append(user_id, prefix, suffix, done=done))
         self._drained.clear()
+        if len(self._queue) >= HIGH_WATER:
+            self._room.clear()
         self._wake.set()
-        assert item.done is not None
-        return await item.done
+        return done
+
+    async def wait_for_room(self) -> None:
+        """Wait while more than :data:`HIGH_WATER` appends are queued."""
+        if len(self._queue) >= HIGH_WATER:
+            await self._room.wait()
 
     async def _run(self) -> None:
         delay = 0.1
@@ -185,6 +199,8 @@ class RedisEventLog:
             del self._queue[: len(batch)]
             if not self._queue:
                 self._drained.set()
+            if len(self._queue) < HIGH_WATER:
+                self._room.set()
             for item, seq in zip(batch, seqs, strict=True):
                 if item.done is not None and not item.done.done():
                     item.done.set_result(int(seq))

@@ -176,7 +176,7 @@ class UserEventHub:
         """
         now = datetime.now(UTC)
         if self.redis is not None:
-            return await self._publish_redis(user_id, event_type, data, run_id, now)
+            return await self._publish_redis(user_id, event_type, data, run_id, now, wait)
         stream = await self.load(user_id)
         envelope = build_envelope(
             event_type, data, run_id=run_id, seq=stream.sequence.next(), now=now
@@ -205,15 +205,28 @@ class UserEventHub:
     # --- Redis mode ------------------------------------------------------------------------
 
     async def _publish_redis(
-        self, user_id: str, event_type: str, data: Mapping[str, Any], run_id: str, now: datetime
+        self,
+        user_id: str,
+        event_type: str,
+        data: Mapping[str, Any],
+        run_id: str,
+        now: datetime,
+        wait: bool | None,
     ) -> Envelope:
         assert self.redis is not None
         envelope = build_envelope(event_type, data, run_id=run_id, seq=0, now=now)
         # Redis splices the seq in front: '{"seq":' + seq + ',' + the rest of the object.
         text = encode({key: value for key, value in envelope.items() if key != "seq"})
-        if envelope["type"] in TERMINAL_EVENTS and self.log is not None:
+        terminal = envelope["type"] in TERMINAL_EVENTS
+        if terminal and self.log is not None:
             await self.log.flush()  # the run's record is committed before its terminal event
-        envelope["seq"] = await self.redis.append(user_id, '{"seq":', "," + text[1:])
+        appended = self.redis.append(user_id, '{"seq":', "," + text[1:])
+        if wait or (wait is None and terminal):
+            envelope["seq"] = await appended
+        else:
+            # As with the SQL log: queued in order, numbered by Redis (``seq`` is not known
+            # here yet, 0 in the returned envelope); a full queue makes the caller wait.
+            await self.redis.wait_for_room()
         return envelope
 
     async def deliver_from_redis(self, user_id: str, seq: int, text: str) -> None:
@@ -238,9 +251,11 @@ class UserEventHub:
                 self._reset(user_id)
             self.redis.epoch = await self.redis.read_epoch(adopt=True)
             return
-        users = self.connected_users()
-        heads = await self.redis.last_seqs(users)
         async with self._delivering:
+            # Read the heads under the lock: a delivery in between would make a head read
+            # before it look older than what was delivered (a false "seq went back").
+            users = self.connected_users()
+            heads = await self.redis.last_seqs(users)
             for user_id in users:
                 stream = self._streams.get(user_id)
                 head = heads.get(user_id, 0)
