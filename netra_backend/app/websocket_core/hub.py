@@ -117,11 +117,14 @@ class UserEventHub:
             if not stream.contexts and self.fanout is not None:
                 # Numbering lives in Redis: the next connection starts from its head again.
                 del self._streams[context.user_id]
-                task = asyncio.get_running_loop().create_task(
-                    self.fanout.unsubscribe(context.user_id)
-                )
+                task = asyncio.get_running_loop().create_task(self._let_go(context.user_id))
                 self._leaving.add(task)
                 task.add_done_callback(self._leaving.discard)
+
+    async def _let_go(self, user_id: str) -> None:
+        stream = self._streams.get(user_id)
+        if self.fanout is not None and (stream is None or not stream.contexts):
+            await self.fanout.unsubscribe(user_id)  # unless the user came back meanwhile
 
     async def watch(self, user_id: str) -> None:
         """Redis mode: subscribe to ``user_id``'s events here (after :meth:`attach`)."""
