@@ -6,12 +6,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from netra_backend.app.agents.registry import AgentRegistry
 from netra_backend.app.auth import router as auth_router
+from netra_backend.app.catalog import router as catalog_router
 from netra_backend.app.config import Settings
 from netra_backend.app.http_errors import install_error_handlers
 from netra_backend.app.http_limits import BodyLimitMiddleware
@@ -19,6 +22,9 @@ from netra_backend.app.services import Services
 from netra_backend.app.websocket_core.route import websocket_endpoint
 
 WEB_DIR = Path(__file__).parent / "web"
+# Swagger UI's files from an installed package, so /docs works without internet (FastAPI's
+# default page loads them from a CDN).
+DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 # The page loads only its own files and talks only to its own origin (HTTP and WebSocket).
 PAGE_CSP = "default-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'"
 
@@ -41,10 +47,11 @@ def create_app(
         finally:
             await services.close()
 
-    app = FastAPI(title="Netra", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Netra", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.include_router(auth_router)
+    app.include_router(catalog_router)
     app.add_api_websocket_route("/api/ws", websocket_endpoint)
 
     @app.get("/api/health", tags=["health"])
@@ -55,7 +62,18 @@ def create_app(
     async def chat_page() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html", headers={"Content-Security-Policy": PAGE_CSP})
 
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="Netra API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
+
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
     return app
 
 
