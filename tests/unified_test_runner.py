@@ -156,6 +156,8 @@ def pytest_command(
         f"--junitxml={junit}",
         "-o",
         "junit_family=xunit2",
+        # Every skip says why in the summary (chromium missing, PostgreSQL unreachable, ...).
+        "-rs",
     ]
     if args.execution_mode == "fast":
         command.append("-x")

@@ -34,6 +34,13 @@ def test_fast_mode_runs_unit_only_and_stops_at_first_failure(
     assert "-x" in command
 
 
+def test_skip_reasons_are_always_reported(runner: ModuleType, tmp_path: Path) -> None:
+    for mode in ("fast", "comprehensive"):
+        args = runner.parse_args(["--execution-mode", mode])
+        command = runner.pytest_command(args, ["unit"], ["tests/unit"], tmp_path / "j.xml")
+        assert "-rs" in command
+
+
 def test_comprehensive_mode_runs_every_category(runner: ModuleType) -> None:
     categories = runner.chosen_categories(runner.parse_args([]))
     assert categories[:4] == ["unit", "integration", "e2e", "mission_critical"]
