@@ -219,6 +219,12 @@ def test_cost_run_shows_totals_chart_sorted_table_and_survives_reload(
     assert "Used tool aws_cost_model" in turn.locator(".step.tool summary").inner_text()
     turn.locator(".step.tool summary").click()
 
+    fits = turn.evaluate(
+        """t => t.querySelector('table').getBoundingClientRect().right
+               <= t.querySelector('.run').getBoundingClientRect().right"""
+    )
+    assert fits, "the recommendations table runs past its card"
+
     shots = screenshot_dir(tmp_path)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "chat-page-desktop.png"))

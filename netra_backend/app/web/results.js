@@ -157,17 +157,18 @@ function savingsChart(recommendations) {
 }
 
 function recommendationsTable(recommendations) {
-  const columns = ["Service", "Lever", "Action", "Monthly savings", "Confidence", "Effort", "Source"];
+  // The source link sits under the lever's name: a column of its own would not fit beside the
+  // action text at desktop width.
+  const columns = ["Service", "Lever and source", "Action", "Monthly savings", "Confidence", "Effort"];
   const body = h("tbody", {});
   for (const rec of recommendations) {
     const cells = [
       rec.service,
-      rec.title,
+      [h("span", { class: "lever" }, rec.title), " ", safeLink(rec.source)],
       rec.action,
       usd(rec.estimated_monthly_savings),
       `${Math.round((Number(rec.confidence) || 0) * 100)}%`,
       rec.effort,
-      safeLink(rec.source),
     ];
     body.append(h("tr", { dataset: { savings: String(rec.estimated_monthly_savings) } },
       cells.map((cell, i) => h("td", { "data-label": columns[i], class: i === 3 ? "num" : null }, cell))));
@@ -183,5 +184,5 @@ function safeLink(url) {
   if (typeof url !== "string" || !/^https?:\/\//i.test(url)) return "";
   let host = url;
   try { host = new URL(url).hostname.replace(/^www\./, ""); } catch { /* keep the text */ }
-  return h("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, host);
+  return h("a", { class: "source", href: url, target: "_blank", rel: "noopener noreferrer" }, `source: ${host}`);
 }
