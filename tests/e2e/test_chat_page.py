@@ -503,3 +503,51 @@ def test_docs_page_renders_without_internet(context: Any, page_server: PageServe
     page.wait_for_selector(".swagger-ui .opblock-tag")
     assert "/api/auth/register" in page.inner_text(".swagger-ui")
     assert outside == []
+
+
+def test_streamed_message_deltas_grow_then_settle_on_the_reply(
+    context: Any, page_server: PageServer
+) -> None:
+    # The real socket, with frames of an LLM-style run added on the server's side of it: the
+    # scripted double is the point (an agent that streams, whatever the server runs today).
+    routes: list[Any] = []
+
+    def through_to_server(ws: Any) -> None:
+        ws.connect_to_server()
+        routes.append(ws)
+
+    context.route_web_socket("**/api/ws", through_to_server)
+    page = open_page(context, page_server.base_url)
+    sign_up(page)
+    route = routes[-1]
+    seq = 10**9
+
+    def send(kind: str, data: dict[str, Any]) -> None:
+        nonlocal seq
+        seq += 1
+        envelope = {
+            "type": kind,
+            "data": {"agent": "assistant", **data},
+            "run_id": "streamed-run",
+            "seq": seq,
+            "event_id": f"e{seq}",
+            "timestamp": "2026-12-02T12:00:00.000000Z",
+        }
+        route.send(json.dumps(envelope))
+
+    send("agent_started", {"request_id": None, "message": "Say hello"})
+    send("agent_message_delta", {"message_id": "m1", "delta": "Hel"})
+    send("agent_message_delta", {"message_id": "m1", "delta": "lo, wor"})
+    message = page.locator(".turn .step.message .message-text")
+    page.wait_for_function(
+        "() => document.querySelector('.turn .message-text')?.textContent === 'Hello, wor'"
+    )
+    assert page.locator(".turn .run.running").count() == 1
+    send("agent_message_delta", {"message_id": "m1", "delta": "ld"})
+    send("agent_completed", {"request_id": None, "result": {"reply": "Hello, world!"}})
+    page.wait_for_selector(".turn .run.completed")
+    assert message.inner_text() == "Hello, world!"
+    assert page.locator(".turn .step.message").count() == 1
+    assert page.locator(".turn").inner_text().count("Hello, world!") == 1
+    assert page.inner_text(".turn .question-text") == "Say hello"
+    assert not page.errors

@@ -328,6 +328,12 @@ $("login-form").addEventListener("submit", (event) => { event.preventDefault(); 
 $("signup-form").addEventListener("submit", (event) => { event.preventDefault(); authenticate("signup"); });
 $("logout").addEventListener("click", () => signOut("You are signed out."));
 $("history-refresh").addEventListener("click", refreshHistory);
+$("clear-thread").addEventListener("click", () => {
+  thread.clear();
+  saveThread([]);
+  $("thread-empty").hidden = false;
+  form.message.focus();
+});
 
 // Another tab signed in or out: follow it, so all tabs of the browser share one session.
 window.addEventListener("storage", (event) => {

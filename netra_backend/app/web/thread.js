@@ -114,10 +114,18 @@ class Turn {
     for (const event of this.events) this.render(event);
   }
 
-  step(kind, seq, ...children) {
-    const item = h("li", { class: `step ${kind}`, dataset: { seq: String(seq) } }, ...children);
+  step(kind, event, ...children) {
+    const item = h("li", { class: `step ${kind}`, dataset: { seq: String(event.seq) } }, ...children,
+      kind === "tool" ? null : this.offset(event));
     this.steps.append(item);
     return item;
+  }
+
+  /** "+0.4 s": when the step happened, counted from the start of the run. */
+  offset(event) {
+    const at = Date.parse(event.timestamp);
+    if (!this.startedAt || Number.isNaN(at)) return null;
+    return h("time", { class: "step-time", datetime: event.timestamp }, ` +${formatMs(Math.max(0, at - this.startedAt))}`);
   }
 
   render(event) {
@@ -133,7 +141,7 @@ class Turn {
         break;
       }
       case "agent_thinking":
-        this.step("thinking", event.seq, h("span", { class: "step-kind" }, "Thinking"), " ", data.text || "");
+        this.step("thinking", event, h("span", { class: "step-kind" }, "Thinking"), " ", data.text || "");
         break;
       case "tool_executing":
       case "tool_completed":
@@ -145,7 +153,7 @@ class Turn {
         if (!text) {
           text = h("p", { class: "message-text" });
           this.messages.set(id, text);
-          this.step("message", event.seq, text);
+          this.step("message", event, text);
         }
         text.textContent += typeof data.delta === "string" ? data.delta : "";
         break;
@@ -186,8 +194,8 @@ class Turn {
         result: h("pre", { class: "tool-result" }, "waiting for the result…"),
         resultHead: h("h4", {}, "Result"),
       };
-      tool.item = this.step("tool", event.seq,
-        h("details", {}, h("summary", {}, tool.title),
+      tool.item = this.step("tool", event,
+        h("details", {}, h("summary", {}, tool.title, this.offset(event)),
           h("h4", {}, "Arguments"), tool.args, tool.resultHead, tool.result));
       this.tools.set(id, tool);
     }
