@@ -339,7 +339,7 @@ $("clear-thread").addEventListener("click", () => {
 window.addEventListener("storage", (event) => {
   if (event.storageArea !== localStorage || !isSessionKey(event.key)) return;
   const stored = loadSession();
-  if (!stored && state.session) signOut("You signed out in another tab.");
+  if (!stored && state.session) signOut(isExpired(state.session) ? EXPIRED : "You signed out in another tab.");
   else if (stored && !isExpired(stored) && (!state.session || stored.user_id !== state.session.user_id)) {
     if (state.session) signOut("");
     enter(stored, false);
