@@ -165,12 +165,17 @@ def test_cost_run_shows_totals_chart_sorted_table_and_survives_reload(
     context: Any, page_server: PageServer, tmp_path: Path
 ) -> None:
     page = open_page(context, page_server.base_url)
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.on("websocket", lambda ws: urls.append(ws.url))
     sign_up(page)
     page.wait_for_selector("#services input[value='Amazon EC2']:checked")
     ask_cost(page)
     page.wait_for_selector(".turn .run.completed table.recommendations")
 
     token = token_of(page)
+    assert any("/api/ws" in url for url in urls)
+    assert not [url for url in urls if token in url or token[-20:] in url]
     run = api_get(page_server.base_url, "/api/runs", token)["runs"][0]
     result = run["result"]
     assert run["request"]["context"]["monthly_spend"] == 12500
@@ -343,7 +348,9 @@ def test_logout_leaves_nothing_and_other_users_see_none_of_the_runs(
 
 def test_expired_or_rejected_session_says_so(context: Any, page_server: PageServer) -> None:
     page = open_page(context, page_server.base_url)
-    sign_up(page)
+    email = sign_up(page)
+    ask(page, "triage_agent", "hello")
+    finished_turns(page, 1)
     page.evaluate(
         """() => { const s = JSON.parse(localStorage.getItem('netra.session'));
                    s.expires_at = Date.now() - 1000;
@@ -364,6 +371,15 @@ def test_expired_or_rejected_session_says_so(context: Any, page_server: PageServ
     page.wait_for_selector("#login-form:visible")
     assert "sign in again" in page.inner_text("#auth-notice")
     assert page.input_value("#login-password") == ""
+
+    # Log in (Enter in the visible form logs in): the account's own run is in the history.
+    page.fill("#login-email", email)
+    page.fill("#login-password", PASSWORD)
+    page.press("#login-password", "Enter")
+    wait_connected(page)
+    page.wait_for_selector(".history-item")
+    assert page.locator(".history-item").count() == 1
+    assert "hello" in page.inner_text(".history-item")
 
 
 def test_cancel_a_running_run_and_stream_a_reply(context: Any, page_server: PageServer) -> None:
