@@ -1,6 +1,6 @@
 """The chat page in a real browser (Debian's chromium through Playwright) against a real server.
 
-One server subprocess for the module (``test_framework.scripted_server``: the built-in agents
+One server subprocess for the module (``test_framework/scripted_server.py``: the built-in agents
 plus ``slow_steps``, a run that lasts), one browser; each test gets fresh browser contexts, so
 no storage carries over. The restart test kills that server and starts it again on the same
 port and data directory. Skipped, naming the package, where chromium is not installed.
@@ -24,13 +24,13 @@ import pytest
 from websockets.sync.client import connect
 
 from test_framework.browser import chromium_or_skip
+from test_framework.scripted_server import LAUNCHER
 from test_framework.server import ServerProcess, start_server
 from test_framework.users import unique_email
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "a long enough password"
-SCRIPTED = "test_framework.scripted_server"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 20_000
@@ -55,13 +55,13 @@ class PageServer:
         self.server.stop()
 
     def start_again(self) -> None:
-        self.server = start_server(data_dir=self.data_dir, port=self.server.port, module=SCRIPTED)
+        self.server = start_server(data_dir=self.data_dir, port=self.server.port, launcher=LAUNCHER)
 
 
 @pytest.fixture(scope="module")
 def page_server() -> Iterator[PageServer]:
     data_dir = Path(tempfile.mkdtemp(prefix="netra-page-"))
-    holder = PageServer(start_server(data_dir=data_dir, module=SCRIPTED), data_dir)
+    holder = PageServer(start_server(data_dir=data_dir, launcher=LAUNCHER), data_dir)
     try:
         yield holder
     finally:
@@ -429,15 +429,8 @@ def test_server_killed_and_restarted_page_reconnects_and_shows_every_step_once(
     assert page.is_disabled("#send")
     page_server.start_again()
     # Runs made while the page is away: it must catch up on them by itself.
-    with connect(
-        page_server.server.ws_url, additional_headers={"authorization": f"Bearer {token}"}
-    ) as ws:
-        for message in ("cut my AWS bill", "hello there"):
-            ws.send(
-                json.dumps({"type": "agent_request", "agent": "triage_agent", "message": message})
-            )
-            while json.loads(ws.recv(timeout=10))["type"] != "agent_completed":
-                pass
+    for message in ("cut my AWS bill", "hello there"):
+        run_elsewhere(page_server, token, message)
 
     wait_connected(page)
     finished_turns(page, 4)
@@ -461,6 +454,50 @@ def test_server_killed_and_restarted_page_reconnects_and_shows_every_step_once(
     ids = page.eval_on_selector_all(".turn", "ts => ts.map(t => t.dataset.runId)")
     assert len(ids) == len(set(ids)) == 5
     assert not page.errors
+
+
+def run_elsewhere(page_server: PageServer, token: str, message: str) -> None:
+    """One triage run from another client of the same user, waited for to the end."""
+    with connect(
+        page_server.server.ws_url, additional_headers={"authorization": f"Bearer {token}"}
+    ) as ws:
+        ws.send(json.dumps({"type": "agent_request", "agent": "triage_agent", "message": message}))
+        while json.loads(ws.recv(timeout=10))["type"] != "agent_completed":
+            pass
+
+
+def test_position_the_server_cannot_resume_from_resyncs_over_http(
+    context: Any, page_server: PageServer
+) -> None:
+    page = open_page(context, page_server.base_url)
+    sign_up(page)
+    ask(page, "triage_agent", "first question")
+    finished_turns(page, 1)
+    page.close()
+    # A position beyond the server's (as after a restore from backup): resume_failed.
+    first = open_page(context, page_server.base_url)
+    first.evaluate("localStorage.setItem('netra.last_seq', '1000000')")
+    first.close()
+    run_elsewhere(page_server, token_of_context(context), "asked in another client")
+
+    page = open_page(context, page_server.base_url)
+    wait_connected(page)
+    finished_turns(page, 2)
+    questions = page.locator(".turn .question-text").all_inner_texts()
+    assert questions == ["first question", "asked in another client"]
+    ask(page, "triage_agent", "after the resync")
+    finished_turns(page, 3)
+    assert page.evaluate("Number(localStorage.getItem('netra.last_seq'))") < 1000000
+    assert not page.errors
+
+
+def token_of_context(ctx: Any) -> str:
+    state = ctx.storage_state()
+    for origin in state["origins"]:
+        for item in origin["localStorage"]:
+            if item["name"] == "netra.session":
+                return str(json.loads(item["value"])["token"])
+    raise AssertionError("no session in the context's storage")
 
 
 def test_phone_width_has_no_horizontal_scroll(browser: Any, page_server: PageServer) -> None:

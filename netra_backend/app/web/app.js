@@ -205,14 +205,26 @@ function authFailed(reason) {
     : "Your sign-in is no longer valid. Please sign in again.");
 }
 
-/** The server cannot replay from our position (trimmed history, or a new database): reload. */
+/**
+ * The server cannot replay from our position (history trimmed, or a new database): bring the
+ * thread's runs up to date over HTTP, add runs started since the newest event shown, and go on
+ * from the server's position. Nothing is cleared, so the thread keeps its order.
+ */
 async function resync(lastSeq) {
   const generation = state.generation;
-  const ids = thread.ids();
-  const runs = await Promise.all(ids.map((id) => fetchRun(id).catch(() => null)));
+  const token = state.session && state.session.token;
+  const since = thread.lastEventAt;
+  const [runs, listing] = await Promise.all([
+    Promise.all(thread.ids().map((id) => fetchRun(id).catch(() => null))),
+    api("/api/runs?limit=50", { token }).catch(() => ({ runs: [] })),
+  ]);
   if (generation !== state.generation) return;
-  thread.clear();
   for (const run of runs) if (run && run.run_id) thread.load(run);
+  if (since !== null) {
+    const newer = listing.runs.filter((run) => !thread.has(run.run_id) && Date.parse(run.started_at) >= since);
+    for (const run of newer.reverse()) await openRun(run.run_id, false);
+  }
+  if (generation !== state.generation) return;
   saveThread(thread.ids());
   setPosition(lastSeq);
 }

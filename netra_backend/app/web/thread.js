@@ -42,6 +42,7 @@ class Turn {
     this.seen = new Set();
     this.maxSeq = 0;
     this.startedAt = null;
+    this.createdAt = Date.now(); // orders a turn whose start is not known yet
     this.duration = null;
     this.tools = new Map();
     this.messages = new Map();
@@ -274,6 +275,7 @@ export class Thread {
     this.turns = new Map(); // run id -> Turn
     this.pending = new Map(); // request id -> Turn
     this.online = false;
+    this.lastEventAt = null; // the newest event's timestamp (ms), for a resync over HTTP
     this.ticker = setInterval(() => {
       for (const turn of this.turns.values()) if (turn.status === "running") turn.tick();
     }, 500);
@@ -282,13 +284,13 @@ export class Thread {
   clear() {
     this.turns.clear();
     this.pending.clear();
+    this.lastEventAt = null;
     this.root.replaceChildren();
   }
 
+  /** The thread's run ids in the order shown (oldest first). */
   ids() {
-    return [...this.turns.values()]
-      .sort((a, b) => (a.startedAt || Infinity) - (b.startedAt || Infinity))
-      .map((turn) => turn.runId);
+    return [...this.root.children].map((el) => el.dataset.runId).filter((id) => id && this.turns.has(id));
   }
 
   has(runId) {
@@ -329,10 +331,16 @@ export class Thread {
       if (event.type !== "agent_started") this.handlers.onUnknownRun(event.run_id);
       this.handlers.onRunsChanged(this.ids());
     }
+    this.noteTime(event);
     const near = this.nearBottom();
     const added = turn.add(event);
     if (added && near) this.scrollToEnd(turn);
     return added;
+  }
+
+  noteTime(event) {
+    const at = Date.parse(event.timestamp);
+    if (!Number.isNaN(at) && (this.lastEventAt === null || at > this.lastEventAt)) this.lastEventAt = at;
   }
 
   /** A run loaded over HTTP (reload, history): its card with every event. */
@@ -349,7 +357,11 @@ export class Thread {
       this.handlers.onRunsChanged(this.ids());
     }
     const events = Array.isArray(run.events) ? [...run.events].sort((a, b) => a.seq - b.seq) : [];
-    for (const event of events) if (Number.isInteger(event.seq)) turn.add(event);
+    for (const event of events) {
+      if (!Number.isInteger(event.seq)) continue;
+      this.noteTime(event);
+      turn.add(event);
+    }
     if (!known && events.length === 0 && run.status !== "running") {
       // Its events were trimmed from the log: show what the run record keeps.
       turn.status = run.status;
