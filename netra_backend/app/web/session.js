@@ -60,8 +60,11 @@ export function loadThread() {
   return Array.isArray(ids) ? ids.filter((id) => typeof id === "string") : [];
 }
 
+/** Only the newest runs are kept for a reload (each is one GET); older ones stay in the history. */
+export const THREAD_KEPT = 50;
+
 export function saveThread(ids) {
-  localStorage.setItem(THREAD_KEY, JSON.stringify(ids));
+  localStorage.setItem(THREAD_KEY, JSON.stringify(ids.slice(-THREAD_KEPT)));
 }
 
 /** The last event `seq` this browser has shown (null: not known yet). */
