@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import _netra
-import httpx
 import redis
 from websockets.asyncio.client import ClientConnection, connect
 
@@ -95,17 +94,6 @@ def _instances(count: int, redis_prefix: str | None, **extra: str) -> Iterator[l
                 client.delete(*keys[start : start + 500])
 
 
-async def _register(base_url: str, count: int) -> list[str]:
-    gate = asyncio.Semaphore(8)
-    async with httpx.AsyncClient(timeout=60.0) as http:
-
-        async def one(k: int) -> str:
-            async with gate:
-                return await _netra.register(base_url, f"redis-bench-{k}", http)
-
-        return list(await asyncio.gather(*(one(k) for k in range(count))))
-
-
 async def _socket(url: str, token: str) -> ClientConnection:
     return await connect(
         _netra.ws_url_of(url),
@@ -115,7 +103,7 @@ async def _socket(url: str, token: str) -> ClientConnection:
 
 
 async def _closed_loop(urls: list[str], plan: Plan) -> dict[str, Any]:
-    tokens = await _register(urls[0], plan.users)
+    tokens = await _netra.register_many(urls[0], plan.users, "redis-bench")
     sockets = [await _socket(urls[k % len(urls)], t) for k, t in enumerate(tokens)]
     latencies: list[float] = []
     counted = False
@@ -156,7 +144,7 @@ async def _closed_loop(urls: list[str], plan: Plan) -> dict[str, Any]:
 async def _fanout(urls: list[str], plan: Plan) -> dict[str, Any]:
     """One user, ``fanout_sockets`` sockets over the instances; each run's agent_completed
     timed from the request to its arrival on every socket."""
-    [token] = await _register(urls[0], 1)
+    [token] = await _netra.register_many(urls[0], 1, "redis-bench-fan")
     sockets = []
     for k in range(plan.fanout_sockets):
         sockets.append(await _socket(urls[k % len(urls)], token))

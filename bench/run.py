@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import _netra
-import httpx
 import jwt
 from load import servers
 from load.plot import draw
@@ -65,19 +64,6 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-async def _register_many(base_url: str, count: int, prefix: str) -> list[str]:
-    # Registration hashes each password with argon2id (~0.1 s of CPU each); a few at a time
-    # keep both cores busy without queueing hundreds of requests on the server.
-    gate = asyncio.Semaphore(8)
-    async with httpx.AsyncClient(timeout=60.0) as http:
-
-        async def one(k: int) -> str:
-            async with gate:
-                return await _netra.register(base_url, f"{prefix}-{k}", http)
-
-        return list(await asyncio.gather(*(one(k) for k in range(count))))
-
-
 def netra_users(work: Path, secret: str, count: int) -> tuple[list[str], str]:
     """Register ``count`` load users and one replay user over HTTP; their tokens."""
     server = servers.start("netra", work, secret)
@@ -85,8 +71,8 @@ def netra_users(work: Path, secret: str, count: int) -> tuple[list[str], str]:
         server.widen()  # set-up only; every measurement runs on a freshly pinned server
         started = time.perf_counter()
         base_url = f"http://{_netra.HOST}:{server.port}"
-        tokens = asyncio.run(_register_many(base_url, count, "load"))
-        replay_token = asyncio.run(_register_many(base_url, 1, "replay"))[0]
+        tokens = asyncio.run(_netra.register_many(base_url, count, "load"))
+        replay_token = asyncio.run(_netra.register_many(base_url, 1, "replay"))[0]
         _log(f"registered {count + 1} Netra users in {time.perf_counter() - started:.1f}s")
     finally:
         servers.stop(server)

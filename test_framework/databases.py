@@ -11,8 +11,10 @@ import asyncio
 import concurrent.futures
 import os
 import shutil
+import tempfile
 import uuid
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -120,3 +122,21 @@ def discard_database(database: ThrowawayDatabase, data_dir: Path) -> None:
             run_sync(drop_postgres_database(database))
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextmanager
+def fresh_postgres() -> Iterator[ThrowawayDatabase]:
+    """A fresh PostgreSQL database for the ``with`` block, dropped afterwards; skips the test,
+    naming PostgreSQL, when it is unreachable."""
+    import pytest
+
+    scratch = Path(tempfile.mkdtemp(prefix="netra-pg-"))
+    try:
+        database = create_database("postgresql", scratch)
+    except PostgresUnavailable as error:
+        shutil.rmtree(scratch, ignore_errors=True)
+        pytest.skip(f"needs PostgreSQL: {error}")
+    try:
+        yield database
+    finally:
+        discard_database(database, scratch)

@@ -198,3 +198,14 @@ class WebSocketTestClient:
         frame = closed.rcvd
         self.close_code = frame.code if frame is not None else self.connection.close_code
         self.close_reason = frame.reason if frame is not None else self.connection.close_reason
+
+
+async def frames_until_closed(connection: ClientConnection, timeout: float = 30.0) -> list[Any]:
+    """Every frame (parsed JSON) ``connection`` receives until the server closes it."""
+    frames: list[Any] = []
+    async with asyncio.timeout(timeout):
+        try:
+            while True:
+                frames.append(json.loads(await connection.recv()))
+        except ConnectionClosed:
+            return frames

@@ -3,20 +3,13 @@ all come up: the migrations run once, under an advisory lock, while the others w
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 
-from test_framework.databases import (
-    PostgresUnavailable,
-    ThrowawayDatabase,
-    create_database,
-    discard_database,
-)
+from test_framework.databases import ThrowawayDatabase, fresh_postgres
 from test_framework.server import ServerProcess, start_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_services]
@@ -25,24 +18,17 @@ INSTANCES = 3
 
 
 @pytest.fixture
-def fresh_postgres() -> Iterator[ThrowawayDatabase]:
-    scratch = Path(tempfile.mkdtemp(prefix="netra-together-"))
-    try:
-        database = create_database("postgresql", scratch)
-    except PostgresUnavailable as error:
-        pytest.skip(f"needs PostgreSQL: {error}")
-    try:
+def fresh_database() -> Iterator[ThrowawayDatabase]:
+    with fresh_postgres() as database:
         yield database
-    finally:
-        discard_database(database, scratch)
 
 
 def test_instances_started_together_on_a_fresh_database_all_come_up(
-    fresh_postgres: ThrowawayDatabase,
+    fresh_database: ThrowawayDatabase,
 ) -> None:
     with ThreadPoolExecutor(INSTANCES) as pool:
         starts = [
-            pool.submit(start_server, database_url=fresh_postgres.url) for _ in range(INSTANCES)
+            pool.submit(start_server, database_url=fresh_database.url) for _ in range(INSTANCES)
         ]
         servers: list[ServerProcess] = []
         errors: list[BaseException] = []

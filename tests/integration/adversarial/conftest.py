@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from test_framework.logs import ErrorLog, capture_errors
 from tests.integration.golden_path._servers import GoldenPathServer, backend_params, serving
 
 FRAME_LIMIT = 4096
@@ -36,3 +37,10 @@ def small_frame_server(request: pytest.FixtureRequest) -> Iterator[GoldenPathSer
         ws_max_connections_per_user=CONNECTION_LIMIT,
     ) as server:
         yield server
+
+
+@pytest.fixture(scope="module")
+def server_errors() -> Iterator[ErrorLog]:
+    """What was logged at ERROR while the module's tests ran (should be nothing)."""
+    with capture_errors() as errors:
+        yield errors

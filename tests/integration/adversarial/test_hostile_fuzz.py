@@ -9,7 +9,6 @@ Examples are bounded (``settings`` below), so the module takes seconds.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from netra_backend.app.websocket_core.codes import ErrorCode, ResumeFailure
 from netra_backend.app.websocket_core.events import EventType
+from test_framework.logs import ErrorLog
 from tests.integration.golden_path._servers import GoldenPathServer, serving
 
 pytestmark = pytest.mark.integration
@@ -70,28 +70,6 @@ FRAMES = st.one_of(
 )
 
 
-class _Errors(logging.Handler):
-    """ERROR records logged anywhere in this process (the server runs in a thread of it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(f"{record.name}: {record.getMessage()}")
-
-
-@pytest.fixture(scope="module")
-def server_errors() -> Iterator[_Errors]:
-    handler = _Errors()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
-
-
 @pytest.fixture(scope="module")
 def fuzz_target() -> Iterator[GoldenPathServer]:
     with serving(
@@ -133,7 +111,7 @@ def _assert_named(frame: dict[str, Any]) -> None:
 )
 @given(frame=FRAMES)
 def test_any_frame_gets_a_named_answer_and_the_socket_survives(
-    socket: ClientConnection, server_errors: _Errors, frame: tuple[str, str | bytes]
+    socket: ClientConnection, server_errors: ErrorLog, frame: tuple[str, str | bytes]
 ) -> None:
     kind, payload = frame
     socket.send(payload if kind == "binary" else str(payload))
@@ -181,7 +159,7 @@ BODIES = st.one_of(
 def test_any_body_at_any_route_gets_a_named_answer_below_500(
     fuzz_target: GoldenPathServer,
     token: str,
-    server_errors: _Errors,
+    server_errors: ErrorLog,
     route: tuple[str, str],
     method: str | None,
     body: bytes,

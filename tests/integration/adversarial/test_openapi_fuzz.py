@@ -7,7 +7,6 @@ Bounded: ``MAX_EXAMPLES`` per operation, so the whole module takes seconds.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from hypothesis import HealthCheck, settings
 
 from netra_backend.app.config import Settings
 from netra_backend.app.main import create_app
+from test_framework.logs import ErrorLog
 from tests.integration.golden_path._servers import GoldenPathServer, serving
 
 pytestmark = pytest.mark.integration
@@ -42,28 +42,6 @@ def fuzzed_server() -> Iterator[GoldenPathServer]:
         "sqlite", login_max_failures_per_email=10**6, login_max_failures_per_address=10**6
     ) as server:
         yield server
-
-
-class _Errors(logging.Handler):
-    """ERROR records logged anywhere in this process (the server runs in a thread of it)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(f"{record.name}: {record.getMessage()}")
-
-
-@pytest.fixture(scope="module")
-def server_errors() -> Iterator[_Errors]:
-    handler = _Errors()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        root.removeHandler(handler)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +78,7 @@ def test_every_operation_answers_as_documented_and_never_5xx(
     case: schemathesis.Case[Any],
     fuzzed_server: GoldenPathServer,
     token: str,
-    server_errors: _Errors,
+    server_errors: ErrorLog,
 ) -> None:
     case.call_and_validate(
         base_url=fuzzed_server.base_url,

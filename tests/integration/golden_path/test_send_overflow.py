@@ -10,10 +10,10 @@ from collections.abc import Iterator
 
 import pytest
 import websockets
-from websockets.asyncio.client import ClientConnection
 from websockets.frames import Frame, Opcode
 from websockets.protocol import Side
 
+from test_framework.websocket_helpers import frames_until_closed
 from tests.integration.golden_path._agents import scripted_registry
 from tests.integration.golden_path._protocol import next_frame
 from tests.integration.golden_path._servers import GoldenPathServer, serving
@@ -43,15 +43,6 @@ def _burst_of_pings(count: int) -> bytes:
     )
 
 
-async def _until_closed(connection: ClientConnection) -> list[object]:
-    frames: list[object] = []
-    try:
-        while True:
-            frames.append(json.loads(await connection.recv()))
-    except websockets.ConnectionClosed:
-        return frames
-
-
 async def test_a_pong_that_overflows_the_queue_closes_1013_without_an_escaping_error(
     tiny_queue_server: GoldenPathServer, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -64,7 +55,7 @@ async def test_a_pong_that_overflows_the_queue_closes_1013_without_an_escaping_e
     ) as connection:
         assert connection.protocol.side is Side.CLIENT
         connection.transport.write(_burst_of_pings(BURST))  # one write: one burst
-        frames = await _until_closed(connection)
+        frames = await frames_until_closed(connection)
         assert connection.close_code == 1013, (len(frames), connection.close_reason)
     assert frames == [{"type": "pong"}] * len(frames)
     assert len(frames) < BURST

@@ -7,11 +7,14 @@ sees the Redis code) with its own data directory, the built-in agents plus the s
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,18 +22,15 @@ from typing import Any
 
 import pytest
 import redis
+import websockets
 from pydantic import SecretStr
+from websockets.asyncio.client import ClientConnection
 
 from netra_backend.app.agents.builtin import BUILTIN_AGENTS
 from netra_backend.app.agents.registry import AgentRegistry
 from netra_backend.app.config import Settings
 from netra_backend.app.main import create_app
-from test_framework.databases import (
-    PostgresUnavailable,
-    ThrowawayDatabase,
-    create_database,
-    discard_database,
-)
+from test_framework.databases import fresh_postgres
 from test_framework.inprocess_server import InProcessServer
 from test_framework.server import free_port
 from tests.integration.golden_path._agents import scripted_registry
@@ -52,21 +52,6 @@ def delete_prefix(url: str, prefix: str) -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     for start in range(0, len(keys), 500):
         client.delete(*keys[start : start + 500])
-
-
-@contextmanager
-def fresh_postgres() -> Iterator[ThrowawayDatabase]:
-    """A fresh PostgreSQL database, dropped afterwards (skips without PostgreSQL)."""
-    scratch = Path(tempfile.mkdtemp(prefix="netra-redis-mode-"))
-    try:
-        database = create_database("postgresql", scratch)
-    except PostgresUnavailable as error:
-        shutil.rmtree(scratch, ignore_errors=True)
-        pytest.skip(f"needs PostgreSQL: {error}")
-    try:
-        yield database
-    finally:
-        discard_database(database, scratch)
 
 
 def start_instances(
@@ -154,3 +139,41 @@ class PrivateRedis:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def cluster(
+    count: int, redis_url: str = REDIS_URL, **extra: Any
+) -> Iterator[list[InProcessServer]]:
+    """``count`` instances on a fresh database and ``redis_url`` under a prefix of their own,
+    stopped and their keys deleted afterwards."""
+    redis_or_skip(redis_url)
+    prefix = f"netra-test-{uuid.uuid4().hex[:10]}"
+    with fresh_postgres() as database:
+        servers = start_instances(count, database.url, redis_url, prefix, **extra)
+        try:
+            yield servers
+        finally:
+            for server in servers:
+                server.stop()
+            delete_prefix(redis_url, prefix)
+
+
+async def open_socket(server: InProcessServer, token: str) -> ClientConnection:
+    """A WebSocket of ``token``'s user to ``server``."""
+    return await websockets.connect(
+        server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
+    )
+
+
+async def frames_until(
+    connection: ClientConnection, wanted: set[str], timeout: float = 30.0
+) -> list[dict[str, Any]]:
+    """Frames received up to and including the first whose type is in ``wanted``."""
+    frames: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await connection.recv())
+            frames.append(frame)
+            if frame.get("type") in wanted:
+                return frames

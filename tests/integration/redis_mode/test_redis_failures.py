@@ -5,20 +5,23 @@ Redis that restarted without its data is detected (epoch) and every socket is to
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import redis
-import websockets
-from websockets.asyncio.client import ClientConnection
 
+from test_framework.databases import fresh_postgres
 from test_framework.inprocess_server import InProcessServer
 from test_framework.users import register_or_login
-from tests.integration.redis_mode._cluster import PrivateRedis, fresh_postgres, start_instances
+from test_framework.websocket_helpers import frames_until_closed
+from tests.integration.redis_mode._cluster import (
+    PrivateRedis,
+    frames_until,
+    open_socket,
+    start_instances,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_services]
 
@@ -43,40 +46,12 @@ def private_cluster() -> Iterator[tuple[PrivateRedis, list[InProcessServer]]]:
         private.remove()
 
 
-async def _socket(server: InProcessServer, token: str) -> ClientConnection:
-    return await websockets.connect(
-        server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
-    )
-
-
-async def _frames_until(
-    connection: ClientConnection, wanted: set[str], timeout: float = 30.0
-) -> list[dict[str, Any]]:
-    frames: list[dict[str, Any]] = []
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await connection.recv())
-            frames.append(frame)
-            if frame.get("type") in wanted:
-                return frames
-
-
-async def _frames_until_closed(connection: ClientConnection) -> list[dict[str, Any]]:
-    frames: list[dict[str, Any]] = []
-    async with asyncio.timeout(30):
-        try:
-            while True:
-                frames.append(json.loads(await connection.recv()))
-        except websockets.ConnectionClosed:
-            return frames
-
-
 async def test_a_dropped_subscription_loses_no_event(
     private_cluster: tuple[PrivateRedis, list[InProcessServer]],
 ) -> None:
     private, (one, two) = private_cluster
     user = await register_or_login(one.base_url)
-    runner, watcher = await _socket(one, user.token), await _socket(two, user.token)
+    runner, watcher = await open_socket(one, user.token), await open_socket(two, user.token)
     try:
         # Every instance's subscription is cut; the run's events go on being appended.
         killed = redis.Redis.from_url(private.url).client_kill_filter(_type="pubsub")
@@ -84,8 +59,8 @@ async def test_a_dropped_subscription_loses_no_event(
         await runner.send(
             json.dumps({"type": "agent_request", "agent": "triage_agent", "message": "hi"})
         )
-        on_runner = await _frames_until(runner, TERMINAL)
-        on_watcher = await _frames_until(watcher, TERMINAL)
+        on_runner = await frames_until(runner, TERMINAL)
+        on_watcher = await frames_until(watcher, TERMINAL)
     finally:
         await runner.close()
         await watcher.close()
@@ -98,19 +73,19 @@ async def test_a_redis_that_lost_its_data_makes_every_socket_resync(
 ) -> None:
     private, (one, two) = private_cluster
     user = await register_or_login(one.base_url)
-    runner, watcher = await _socket(one, user.token), await _socket(two, user.token)
+    runner, watcher = await open_socket(one, user.token), await open_socket(two, user.token)
     await runner.send(json.dumps({"type": "agent_request", "agent": "stall", "message": "."}))
-    await _frames_until(runner, {"agent_thinking"})
-    await _frames_until(watcher, {"agent_thinking"})
+    await frames_until(runner, {"agent_thinking"})
+    await frames_until(watcher, {"agent_thinking"})
     private.stop()
     private.start()  # empty: no persistence
     for connection in (runner, watcher):
-        frames = await _frames_until_closed(connection)
+        frames = await frames_until_closed(connection)
         assert connection.close_code == 1012
         assert frames[-1]["type"] == "resume_failed", frames
         assert frames[-1]["data"]["code"] == "log_reset"
     # A new socket on either instance works, on the new log.
-    fresh = await _socket(two, user.token)
+    fresh = await open_socket(two, user.token)
     await fresh.send(json.dumps({"type": "ping"}))
     assert json.loads(await fresh.recv()) == {"type": "pong"}
     await fresh.close()

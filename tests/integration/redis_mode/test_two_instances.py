@@ -1,4 +1,5 @@
-"""Redis mode with two real ``netra serve`` processes on one Redis and one PostgreSQL database.
+"""Redis mode with two real servers (uvicorn, the full app) on one Redis and one PostgreSQL
+database.
 
 Users with a tab on each instance receive every event of their own runs exactly once, in
 order, on both tabs, and nothing of anyone else's; a resume works on the other instance;
@@ -10,24 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import redis
 import websockets
-from websockets.asyncio.client import ClientConnection
 
 from netra_backend.app.plans import PlanTable
 from test_framework.inprocess_server import InProcessServer
 from test_framework.users import TestUser, register_or_login
 from tests.integration.redis_mode._cluster import (
     REDIS_URL,
-    delete_prefix,
-    fresh_postgres,
-    redis_or_skip,
-    start_instances,
+    cluster,
+    frames_until,
+    open_socket,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_services]
@@ -37,50 +34,24 @@ TIMEOUT = 30.0
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[list[InProcessServer]]:
-    redis_or_skip(REDIS_URL)
-    prefix = f"netra-test-{uuid.uuid4().hex[:10]}"
-    with fresh_postgres() as database:
-        servers = start_instances(2, database.url, REDIS_URL, prefix)
-        try:
-            yield servers
-        finally:
-            for server in servers:
-                server.stop()
-            delete_prefix(REDIS_URL, prefix)
-
-
-async def _socket(server: InProcessServer, token: str) -> ClientConnection:
-    return await websockets.connect(
-        server.ws_url, additional_headers={"Authorization": f"Bearer {token}"}
-    )
+def pair() -> Iterator[list[InProcessServer]]:
+    with cluster(2) as servers:
+        yield servers
 
 
 @pytest.fixture
-async def users(cluster: list[InProcessServer]) -> list[TestUser]:
-    return [await register_or_login(cluster[0].base_url) for _ in range(USERS)]
-
-
-async def _until(
-    connection: ClientConnection, wanted: set[str], timeout: float = TIMEOUT
-) -> list[dict[str, Any]]:
-    frames: list[dict[str, Any]] = []
-    async with asyncio.timeout(timeout):
-        while True:
-            frame = json.loads(await connection.recv())
-            frames.append(frame)
-            if frame.get("type") in wanted:
-                return frames
+async def users(pair: list[InProcessServer]) -> list[TestUser]:
+    return [await register_or_login(pair[0].base_url) for _ in range(USERS)]
 
 
 TERMINAL = {"agent_completed", "agent_failed", "agent_cancelled"}
 
 
 async def test_a_tab_on_each_instance_gets_every_event_once_in_order(
-    cluster: list[InProcessServer], users: list[TestUser]
+    pair: list[InProcessServer], users: list[TestUser]
 ) -> None:
-    one, two = cluster
-    tabs = [(await _socket(one, u.token), await _socket(two, u.token)) for u in users]
+    one, two = pair
+    tabs = [(await open_socket(one, u.token), await open_socket(two, u.token)) for u in users]
     try:
         for k, (tab_a, _tab_b) in enumerate(tabs):
             await tab_a.send(
@@ -88,7 +59,7 @@ async def test_a_tab_on_each_instance_gets_every_event_once_in_order(
             )
         seen = await asyncio.gather(
             *(
-                asyncio.gather(_until(tab_a, TERMINAL), _until(tab_b, TERMINAL))
+                asyncio.gather(frames_until(tab_a, TERMINAL), frames_until(tab_b, TERMINAL))
                 for tab_a, tab_b in tabs
             )
         )
@@ -109,34 +80,37 @@ async def test_a_tab_on_each_instance_gets_every_event_once_in_order(
 
 
 async def test_resume_on_the_other_instance_replays_what_the_first_one_sent(
-    cluster: list[InProcessServer],
+    pair: list[InProcessServer],
 ) -> None:
-    one, two = cluster
+    one, two = pair
     user = await register_or_login(one.base_url)
-    tab = await _socket(one, user.token)
+    tab = await open_socket(one, user.token)
     await tab.send(json.dumps({"type": "agent_request", "agent": "triage_agent", "message": "hi"}))
-    live = await _until(tab, TERMINAL)
+    live = await frames_until(tab, TERMINAL)
     await tab.close()
-    other = await _socket(two, user.token)
+    other = await open_socket(two, user.token)
     await other.send(json.dumps({"type": "resume", "last_seq": 0}))
-    replayed = await _until(other, {"resumed"})
+    replayed = await frames_until(other, {"resumed"})
     await other.close()
     assert replayed[:-1] == live
     assert replayed[-1]["data"] == {"last_seq": live[-1]["seq"], "replayed": len(live)}
 
 
 async def test_cancel_sent_to_the_other_instance_stops_the_run(
-    cluster: list[InProcessServer],
+    pair: list[InProcessServer],
 ) -> None:
-    one, two = cluster
+    one, two = pair
     user = await register_or_login(one.base_url)
-    runner, other = await _socket(one, user.token), await _socket(two, user.token)
+    runner, other = (
+        await open_socket(one, user.token),
+        await open_socket(two, user.token),
+    )
     try:
         await runner.send(json.dumps({"type": "agent_request", "agent": "stall", "message": "."}))
-        started = (await _until(runner, {"agent_thinking"}))[0]
+        started = (await frames_until(runner, {"agent_thinking"}))[0]
         await other.send(json.dumps({"type": "cancel_run", "run_id": started["run_id"]}))
-        on_runner = await _until(runner, TERMINAL)
-        on_other = await _until(other, TERMINAL)
+        on_runner = await frames_until(runner, TERMINAL)
+        on_other = await frames_until(other, TERMINAL)
     finally:
         await runner.close()
         await other.close()
@@ -145,7 +119,7 @@ async def test_cancel_sent_to_the_other_instance_stops_the_run(
     assert not [f for f in on_other if f.get("type") == "error"], on_other
 
 
-def test_keys_live_under_the_prefix_only(cluster: list[InProcessServer]) -> None:
+def test_keys_live_under_the_prefix_only(pair: list[InProcessServer]) -> None:
     client = redis.Redis.from_url(REDIS_URL)
     prefixes = {
         key.decode().split(":", 1)[0] for key in client.scan_iter(match="netra-test-*", count=1000)
@@ -155,19 +129,9 @@ def test_keys_live_under_the_prefix_only(cluster: list[InProcessServer]) -> None
 
 @pytest.fixture(scope="module")
 def limited_cluster() -> Iterator[list[InProcessServer]]:
-    redis_or_skip(REDIS_URL)
-    prefix = f"netra-test-{uuid.uuid4().hex[:10]}"
     plans = PlanTable.model_validate({"free": {"concurrent_runs": 1, "runs_per_minute": 2}})
-    with fresh_postgres() as database:
-        servers = start_instances(
-            2, database.url, REDIS_URL, prefix, ws_max_connections_per_user=2, plan_limits=plans
-        )
-        try:
-            yield servers
-        finally:
-            for server in servers:
-                server.stop()
-            delete_prefix(REDIS_URL, prefix)
+    with cluster(2, ws_max_connections_per_user=2, plan_limits=plans) as servers:
+        yield servers
 
 
 async def test_the_socket_limit_holds_across_instances(
@@ -175,15 +139,18 @@ async def test_the_socket_limit_holds_across_instances(
 ) -> None:
     one, two = limited_cluster
     user = await register_or_login(one.base_url)
-    first, second = await _socket(one, user.token), await _socket(two, user.token)
+    first, second = (
+        await open_socket(one, user.token),
+        await open_socket(two, user.token),
+    )
     try:
-        third = await _socket(one, user.token)
+        third = await open_socket(one, user.token)
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(third.recv(), TIMEOUT)
         assert third.close_code == 1008
         await second.close()
         await asyncio.sleep(0.2)
-        fourth = await _socket(one, user.token)  # a slot freed on the other instance
+        fourth = await open_socket(one, user.token)  # a slot freed on the other instance
         await fourth.send(json.dumps({"type": "ping"}))
         assert json.loads(await fourth.recv()) == {"type": "pong"}
         await fourth.close()
@@ -196,22 +163,22 @@ async def test_the_plans_run_limits_hold_across_instances(
 ) -> None:
     one, two = limited_cluster
     user = await register_or_login(one.base_url)
-    here, there = await _socket(one, user.token), await _socket(two, user.token)
+    here, there = await open_socket(one, user.token), await open_socket(two, user.token)
     try:
         await here.send(json.dumps({"type": "agent_request", "agent": "stall", "message": "."}))
-        started = (await _until(here, {"agent_started"}))[-1]
+        started = (await frames_until(here, {"agent_started"}))[-1]
         await there.send(json.dumps({"type": "agent_request", "agent": "echo", "message": "."}))
-        refused = (await _until(there, {"error"}))[-1]
+        refused = (await frames_until(there, {"error"}))[-1]
         assert refused["data"]["code"] == "rate_limited"
         assert "1 at once" in refused["data"]["message"]
         await here.send(json.dumps({"type": "cancel_run", "run_id": started["run_id"]}))
-        await _until(here, TERMINAL)
-        await _until(there, TERMINAL)  # the same user's tab sees the cancel too
+        await frames_until(here, TERMINAL)
+        await frames_until(there, TERMINAL)  # the same user's tab sees the cancel too
         # Two starts this minute (the plan's allowance): the next is refused with retry_after.
         await there.send(json.dumps({"type": "agent_request", "agent": "echo", "message": "."}))
-        await _until(there, TERMINAL)
+        await frames_until(there, TERMINAL)
         await there.send(json.dumps({"type": "agent_request", "agent": "echo", "message": "."}))
-        over = (await _until(there, {"error"}))[-1]
+        over = (await frames_until(there, {"error"}))[-1]
         assert over["data"]["code"] == "rate_limited"
         assert "2 per minute" in over["data"]["message"]
         assert 0 < over["data"]["retry_after"] <= 60

@@ -12,14 +12,10 @@ from typing import Any
 import pytest
 import websockets
 
+from test_framework.databases import fresh_postgres
 from test_framework.server import running_server
 from test_framework.users import register_or_login
-from tests.integration.redis_mode._cluster import (
-    REDIS_URL,
-    delete_prefix,
-    fresh_postgres,
-    redis_or_skip,
-)
+from tests.integration.redis_mode._cluster import REDIS_URL, delete_prefix, redis_or_skip
 
 pytestmark = [pytest.mark.integration, pytest.mark.real_services]
 
