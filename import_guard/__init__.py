@@ -6,7 +6,6 @@ Stand-alone: depends on LibCST and rich only. See ``docs/import_guard.md``.
 from __future__ import annotations
 
 from import_guard.api import load_config, scan
-from import_guard.checker import Finding
 from import_guard.config import (
     Config,
     NameRule,
@@ -25,7 +24,8 @@ from import_guard.errors import (
     SourceError,
     UsageError,
 )
-from import_guard.runner import FileResult, Mode, RunContext, Status, process_source, run
+from import_guard.records import FileResult, Finding, Mode, Status
+from import_guard.runner import RunContext, process_source, run
 from import_guard.testing import assert_no_removed_imports
 
 __all__ = [

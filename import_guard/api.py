@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from import_guard.cache import Cache
 from import_guard.config import Config, find_config, load_config_file
 from import_guard.discovery import discover
-from import_guard.runner import FileResult, Mode, RunContext, run
+from import_guard.records import FileResult, Mode
+from import_guard.runner import RunContext, run
 
 
 def load_config(paths: Sequence[str | Path], config_file: str | Path | None = None) -> Config:
@@ -26,10 +28,19 @@ def scan(
     jobs: int | None = None,
     prefilter: bool = True,
     progress: bool | None = None,
+    cache: bool | str | Path = False,
 ) -> list[FileResult]:
-    """Discover files under ``paths`` and check, diff or fix them; one result per file."""
+    """Discover files under ``paths`` and check, diff or fix them; one result per file.
+
+    ``cache``: True for the incremental cache in the user's cache directory, a directory to
+    keep it elsewhere, False (the default for library calls) for none.
+    """
     str_paths = [str(p) for p in paths] or ["."]
     cfg = config or load_config(str_paths)
     files = discover(str_paths, (*cfg.exclude, *exclude))
     ctx = RunContext(config=cfg, mode=mode, prefilter=prefilter)
-    return run(files, ctx, jobs=jobs, progress=progress)
+    store = None
+    if cache is not False:
+        directory = None if cache is True else Path(cache)
+        store = Cache.load(cfg, prefilter, directory)
+    return run(files, ctx, jobs=jobs, progress=progress, cache=store)

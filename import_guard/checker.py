@@ -18,28 +18,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from import_guard.config import Config, NameRule, RemovedModule
-from import_guard.extract import Alias, AttrChain, DynamicImport, Extraction, ImportStmt
 from import_guard.modules import resolve_dynamic, resolve_relative_all
+from import_guard.records import Alias, AttrChain, DynamicImport, Extraction, Finding, ImportStmt
 from import_guard.source import Source
 
 _PLAIN_STRING = re.compile(r"([rRuU]?)('''|\"\"\"|'|\")(.*)\2\Z", re.DOTALL)
 _IGNORE = re.compile(r"#\s*import-guard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """One reported problem; ``line``/``col`` (1-based) are where the statement or call starts."""
-
-    path: str
-    line: int
-    col: int
-    end_line: int
-    code: str
-    message: str
-    module: str | None = None
-    names: tuple[str, ...] = ()
-    replacement: str | None = None
-    fixable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

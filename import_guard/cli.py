@@ -14,8 +14,8 @@ from typing import NoReturn, TextIO
 
 from import_guard.api import load_config, scan
 from import_guard.errors import FindingsError, HelpShown, ImportGuardError, UsageError
+from import_guard.records import FileResult, Mode, Status
 from import_guard.report import FORMATS, render
-from import_guard.runner import FileResult, Mode, Status
 
 EPILOG = """\
 exit codes: 0 clean, 1 findings left (or changes to make, with --diff), 2 usage or config error.
@@ -51,6 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)"
+    )
+    common.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="neither read nor write the incremental cache",
+    )
+    common.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="where the cache lives (default: $IMPORT_GUARD_CACHE_DIR, $XDG_CACHE_HOME/"
+        "import_guard or ~/.cache/import_guard)",
     )
     common.add_argument(
         "--no-prefilter",
@@ -102,6 +113,7 @@ def run_command(argv: Sequence[str], out: TextIO) -> int:
         exclude=args.exclude,
         jobs=args.jobs,
         prefilter=not args.no_prefilter,
+        cache=False if args.no_cache else (args.cache_dir or True),
     )
     findings = _findings(results)
     if mode is Mode.CHECK:

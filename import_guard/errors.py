@@ -8,6 +8,7 @@
     ├── SourceError                    one file could not be read as Python (finding IG900)
     │   ├── DecodeError                its bytes are not text in its declared encoding
     │   └── ParseError                 its text is not Python, in any grammar we know
+    ├── InternalError                  a bug of ours met on one file (finding IG901)
     ├── FindingsError                  ``check`` found references (exit 1)
     └── HelpShown                      ``--help`` was printed (exit 0)
 
@@ -86,6 +87,23 @@ class DecodeError(SourceError):
 
 class ParseError(SourceError):
     """The file's text is not valid Python for this interpreter nor for LibCST's newer grammar."""
+
+
+class InternalError(ImportGuardError):
+    """A bug of ours met while processing one file; that file's result is ``failed`` with
+    this error (``traceback`` is the formatted traceback), and the batch goes on."""
+
+    line = 1
+    col = 1
+
+    def __init__(self, path: str, reason: str, traceback: str = "") -> None:
+        super().__init__(path, reason, traceback)
+        self.path = path
+        self.reason = reason
+        self.traceback = traceback
+
+    def __str__(self) -> str:
+        return f"{self.path}: internal error: {self.reason}"
 
 
 class FindingsError(ImportGuardError):

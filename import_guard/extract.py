@@ -14,115 +14,21 @@ import re
 import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TypeVar
 
 from import_guard.errors import ParseError
 from import_guard.prefilter import word_pattern
-from import_guard.source import Source
-
-_T = TypeVar("_T", "ImportStmt", "DynamicImport")
-IMPORT_FUNCS = frozenset({"import_module", "__import__"})
-
-# ``from`` <module with optional dots> ``import``; module text never holds comments or strings.
-_FROM_MODULE = re.compile(
-    r"from(?:[ \t\f]|\\(?:\r\n|\r|\n))+(.*?)(?:[ \t\f]|\\(?:\r\n|\r|\n))*import\b", re.DOTALL
+from import_guard.records import (
+    IMPORT_FUNCS,
+    Alias,
+    AttrChain,
+    DynamicImport,
+    Extraction,
+    ImportStmt,
+    from_module_span,
+    ordered,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Alias:
-    """One ``name [as asname]`` of an import statement; ``start``/``end`` span all of it."""
-
-    name: str
-    asname: str | None
-    start: int
-    end: int
-    line: int
-    col: int
-
-
-@dataclass(frozen=True, slots=True)
-class ImportStmt:
-    """An ``import`` or ``from ... import`` statement.
-
-    ``module``/``level`` are the raw ``from`` target (``None`` for ``from . import x``);
-    ``module_start``/``module_end`` span its dots and name. ``top_level`` is true for
-    statements directly in the module body (the only ones the fixer may merge or delete).
-    """
-
-    is_from: bool
-    module: str | None
-    level: int
-    aliases: tuple[Alias, ...]
-    star: bool
-    start: int
-    end: int
-    module_start: int
-    module_end: int
-    line: int
-    col: int
-    end_line: int
-    top_level: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DynamicImport:
-    """``importlib.import_module("lit")`` or ``__import__("lit")`` with a literal first argument.
-
-    ``fromlist`` holds the literal names of ``__import__(..., fromlist=[...])``: each may be
-    a submodule, as in ``from lit import name``.
-    """
-
-    arg: str
-    arg_start: int
-    arg_end: int
-    package: str | None
-    line: int
-    col: int
-    end_line: int
-    fromlist: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class AttrChain:
-    """A dotted expression equal to a removed module (``a.b.c``), and the attribute read from it."""
-
-    dotted: str
-    start: int
-    end: int
-    attr: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Extraction:
-    """Everything the checker and the fixer need from one file.
-
-    ``barriers`` are the first lines of top-level statements that are not imports: the
-    fixer never moves an import across one (code between may use the name). ``root_uses``
-    are first segments of removed modules used as names other than at the start of a
-    removed module's dotted chain (``a`` in ``a.b.other``).
-    """
-
-    imports: tuple[ImportStmt, ...]
-    dynamic: tuple[DynamicImport, ...]
-    chains: tuple[AttrChain, ...]
-    grammar: str
-    barriers: tuple[int, ...] = ()
-    root_uses: frozenset[str] = frozenset()
-
-
-def from_module_span(text: str, start: int, end: int) -> tuple[int, int]:
-    """Span of the dots and dotted name between ``from`` and ``import`` in text[start:end]."""
-    m = _FROM_MODULE.match(text, start, end)
-    if m is None:  # pragma: no cover - both parsers already accepted the statement
-        raise ValueError("not a from-import")
-    return m.start(1), m.end(1)
-
-
-def _ordered(items: list[_T]) -> tuple[_T, ...]:
-    """Source order (ast.walk is breadth-first, LibCST depth-first)."""
-    return tuple(sorted(items, key=lambda i: (i.line, i.col)))
+from import_guard.source import Source
+from import_guard.statements import hot_spans, masked_text
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -178,12 +84,15 @@ def _call_args(node: ast.Call) -> tuple[ast.expr | None, ast.expr | None, ast.ex
     return name, args[1] if len(args) > 1 else kw.get("package"), None
 
 
-def _hot_lines(src: Source, segments: frozenset[str]) -> list[int]:
-    """Sorted line numbers where one of ``segments`` appears as a whole identifier."""
+def _hot_offsets(src: Source, segments: frozenset[str]) -> list[int]:
+    """Sorted offsets where one of ``segments`` appears as a whole identifier."""
     pattern = re.compile(word_pattern(segments))  # re's own cache keeps it compiled
+    return [m.start() for m in pattern.finditer(src.text)]
+
+
+def _lines_of(src: Source, offsets: list[int]) -> list[int]:
     starts = src.line_starts
-    lines = {bisect_right(starts, m.start()) for m in pattern.finditer(src.text)}
-    return sorted(lines)
+    return sorted({bisect_right(starts, o) for o in offsets})
 
 
 def _walk(tree: ast.Module, hot: list[int] | None) -> Iterator[ast.AST]:
@@ -290,7 +199,7 @@ def _extract_ast(
     barriers = tuple(n.lineno for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom)))
     starts = {c.start for c in chains}
     root_uses = frozenset(name for name, at in root_names if at not in starts)
-    return Extraction(_ordered(imports), _ordered(dynamic), chains, "ast", barriers, root_uses)
+    return Extraction(ordered(imports), ordered(dynamic), chains, "ast", barriers, root_uses)
 
 
 def _ast_parse(text: str) -> ast.Module:
@@ -311,15 +220,40 @@ def parse_ok(src: Source) -> bool:
         return cst_parses(src.text)
 
 
+def _parse_hot_statements(src: Source, offsets: list[int]) -> ast.Module | None:
+    """The tree of only the top-level statements holding ``offsets``, or None when those
+    cannot be cut out and parsed alone (the caller then parses the whole file)."""
+    spans = hot_spans(src.text, offsets)
+    if spans is None:
+        return None
+    if spans == [(0, len(src.text))]:
+        return None
+    try:
+        return _ast_parse(masked_text(src.text, spans, src.line_starts))
+    except (SyntaxError, ValueError):
+        return None
+
+
 def extract(
-    src: Source, targets: frozenset[str] = frozenset(), hot: frozenset[str] | None = None
+    src: Source,
+    targets: frozenset[str] = frozenset(),
+    hot: frozenset[str] | None = None,
+    whole: bool = True,
 ) -> Extraction:
     """Every import site of ``src``; ``targets`` are dotted names whose attribute chains to record.
 
     With ``hot`` (identifiers), only sites on lines mentioning one of them are extracted on
-    the fast path; the LibCST path always extracts everything. Raises :class:`ParseError`
-    when neither this interpreter's grammar nor LibCST's accepts the file.
+    the fast path, and without ``whole`` only the top-level statements holding such lines are
+    parsed at all (:mod:`import_guard.statements`; ``barriers`` then only know those). The
+    LibCST path always extracts everything. Raises :class:`ParseError` when neither this
+    interpreter's grammar nor LibCST's accepts the file (without ``whole``: the statements
+    that matter, or, when they cannot be parsed alone, the file).
     """
+    offsets = _hot_offsets(src, hot) if hot else None
+    if offsets and not whole:
+        part = _parse_hot_statements(src, offsets)
+        if part is not None:
+            return _extract_ast(src, part, targets, _lines_of(src, offsets))
     try:
         tree = _ast_parse(src.text)
     except (SyntaxError, ValueError) as exc:
@@ -332,4 +266,6 @@ def extract(
             msg = getattr(exc, "msg", None) or str(exc)
             raise ParseError(src.path, f"not valid Python: {msg}", line, col) from None
         return result
-    return _extract_ast(src, tree, targets, _hot_lines(src, hot) if hot else None)
+    return _extract_ast(
+        src, tree, targets, _lines_of(src, offsets) if offsets is not None else None
+    )

@@ -11,15 +11,15 @@ import libcst as cst
 from libcst.helpers import get_full_name_for_node
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
-from import_guard.extract import (
+from import_guard.records import (
     IMPORT_FUNCS,
     Alias,
     AttrChain,
     DynamicImport,
     Extraction,
     ImportStmt,
-    _ordered,
     from_module_span,
+    ordered,
 )
 from import_guard.source import Source
 
@@ -234,8 +234,8 @@ def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
     starts = {c.start for c in chains}
     root_uses = frozenset(name for name, at in collector.root_names if at not in starts)
     return Extraction(
-        _ordered(collector.imports),
-        _ordered(collector.dynamic),
+        ordered(collector.imports),
+        ordered(collector.dynamic),
         chains,
         "libcst",
         barriers,

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from import_guard.checker import FileMatches, StmtMatch, Target, plain_literal
-from import_guard.extract import Extraction, ImportStmt
+from import_guard.records import Extraction, ImportStmt
 from import_guard.source import Source
 
 _AS_TAIL = re.compile(r"(?:[ \t\f]|\\(?:\r\n|\r|\n))+as(?:[ \t\f]|\\(?:\r\n|\r|\n))+\w+\Z")

@@ -14,6 +14,14 @@ import os
 from functools import lru_cache
 
 
+@lru_cache(maxsize=16384)
+def _is_package(directory: str) -> bool:
+    # Cached apart: the walk up from every directory of a tree asks about the same parents.
+    return os.path.isfile(os.path.join(directory, "__init__.py")) or os.path.isfile(
+        os.path.join(directory, "__init__.pyi")
+    )
+
+
 @lru_cache(maxsize=8192)
 def _packages_of_dir(directory: str, root: str) -> tuple[str, ...] | None:
     """Every dotted name the package in ``directory`` may have, longest first.
@@ -25,9 +33,7 @@ def _packages_of_dir(directory: str, root: str) -> tuple[str, ...] | None:
     """
     parts: list[str] = []
     d = directory
-    while os.path.isfile(os.path.join(d, "__init__.py")) or os.path.isfile(
-        os.path.join(d, "__init__.pyi")
-    ):
+    while _is_package(d):
         parts.append(os.path.basename(d))
         parent = os.path.dirname(d)
         if parent == d:
@@ -45,6 +51,13 @@ def _packages_of_dir(directory: str, root: str) -> tuple[str, ...] | None:
         return ("",) if rel == "." else None
     # Drop leading namespace segments one by one, keeping at least one segment.
     return tuple(".".join(full[i:]) for i in range(min(len(prefix), len(full) - 1) + 1))
+
+
+def package_key(directory: str, root: str) -> str:
+    """What a file's names depend on besides its own name, as one string: the dotted names
+    of the package in ``directory`` (absolute), for the cache."""
+    packages = _packages_of_dir(directory, root)
+    return "?" if packages is None else "|".join(packages)
 
 
 def module_names(path: str, root: str) -> tuple[tuple[str, ...], bool]:

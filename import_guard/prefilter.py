@@ -47,6 +47,8 @@ _STRING = (
     rb'|"(?!"")(?:[^"\\\r\n]++|\\(?:\r\n|.))*+"'
     rb"|'(?!'')(?:[^'\\\r\n]++|\\(?:\r\n|.))*+'"
 )
+# The same, as ``str`` regex source (the statement splitter scans decoded text).
+STRING_SOURCE = _STRING.decode("ascii")
 _STRING_OR_COMMENT = re.compile(rb"#[^\r\n]*+|" + _STRING, re.DOTALL)
 # Code, whole strings and whole comments from a code position. A comment must end at a line
 # break here: cut short by ``endpos`` it would pass for code.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from import_guard.checker import Finding
+from import_guard.records import Finding
 
 FORMATS = ("text", "json", "github")
 

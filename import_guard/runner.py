@@ -7,55 +7,28 @@ rest are parsed, checked and (for ``fix``) rewritten. Large runs are spread over
 
 from __future__ import annotations
 
-import difflib
-import enum
 import gc
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from import_guard.checker import Finding, check
+from import_guard.cache import Cache, cacheable, digest
+from import_guard.checker import check
 from import_guard.config import Config
-from import_guard.errors import ParseError, SourceError
+from import_guard.errors import InternalError, ParseError, SourceError
 from import_guard.extract import extract
+from import_guard.files import read_bytes, write_atomic
 from import_guard.fixer import apply_edits, plan
-from import_guard.modules import module_names, resolve_relative_all
+from import_guard.modules import module_names, package_key, resolve_relative_all
 from import_guard.prefilter import compile_prefilter, may_reference
+from import_guard.records import FileResult, Finding, Mode, Status
 from import_guard.source import Source, check_decodable, decode
 
 PARALLEL_THRESHOLD = 400
 CHUNK = 128
-
-
-class Mode(enum.Enum):
-    CHECK = "check"
-    FIX = "fix"
-    DIFF = "diff"
-
-
-class Status(enum.Enum):
-    FIXED = "fixed"
-    UNCHANGED = "unchanged"
-    SKIPPED = "skipped"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class FileResult:
-    """What happened to one file. ``findings`` are those left after the run (for ``fix``:
-    what could not be fixed); ``diff`` is set in diff mode and for fixed files."""
-
-    path: str
-    status: Status
-    findings: tuple[Finding, ...] = ()
-    reason: str | None = None
-    error: SourceError | None = None
-    diff: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +38,7 @@ class RunContext:
     config: Config
     mode: Mode
     prefilter: bool = True
+    cache: bool = False  # workers hash what they read, for the cache
 
     @property
     def targets(self) -> frozenset[str]:
@@ -118,22 +92,9 @@ def _ig900(err: SourceError) -> Finding:
     )
 
 
-def _write_atomic(path: str, data: bytes) -> None:
-    mode = os.stat(path).st_mode & 0o7777
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".import-guard-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def _diff(path: str, old: str, new: str) -> str:
+    import difflib  # only fix needs it; check starts faster without
+
     return "".join(
         difflib.unified_diff(
             old.splitlines(keepends=True),
@@ -158,7 +119,10 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
         return FileResult(path, Status.SKIPPED, reason="no mention of a removed module"), None
     try:
         src = decode(path, data)
-        ex = extract(src, ctx.targets, ctx.hot)
+        # ``check`` reads only the statements that matter (unless told to parse every file
+        # whole); ``fix`` needs the whole file.
+        whole = ctx.mode is not Mode.CHECK or not ctx.prefilter
+        ex = extract(src, ctx.targets, ctx.hot, whole=whole)
     except SourceError as err:
         return FileResult(path, Status.FAILED, (_ig900(err),), error=err), None
     module, is_package = module_names(path, str(ctx.config.root))
@@ -182,37 +146,50 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
     return FileResult(path, Status.FIXED, tuple(left), diff=diff), new_src.encode(new_text)
 
 
-def _read(path: str) -> bytes:
-    """All bytes of ``path``; raw ``os.read`` costs a third less than a buffered file object,
-    and every file of the tree is read."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        parts = []
-        while chunk := os.read(fd, 1 << 20):
-            parts.append(chunk)
-    finally:
-        os.close(fd)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
+def _internal(path: str, exc: BaseException) -> FileResult:
+    """A bug of ours met on one file: that file's failed result, with the traceback."""
+    import traceback  # only ever needed on this path
+
+    err = InternalError(
+        path, f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc))
+    )
+    finding = Finding(path, 1, 1, 1, "IG901", f"internal error: {err.reason} (please report it)")
+    return FileResult(path, Status.FAILED, (finding,), error=err)
 
 
-def process_file(path: str, ctx: RunContext) -> FileResult:
-    """Read, check and (in fix mode) rewrite one file atomically. Never raises for file problems."""
+def process_file(
+    path: str, ctx: RunContext, expected: str | None = None
+) -> tuple[FileResult | None, str | None]:
+    """Read, check and (in fix mode) rewrite one file atomically; never raises for one file.
+
+    Returns the result and, when ``ctx.cache`` is on, the digest of the bytes read; the
+    result is None when that digest equals ``expected`` (the cached result stands).
+    """
     try:
-        data = _read(path)
+        data = read_bytes(path)
     except OSError as exc:
         err = SourceError(path, f"cannot read: {exc.strerror}")
-        return FileResult(path, Status.FAILED, (_ig900(err),), error=err)
-    result, new = process_source(path, data, ctx)
+        return FileResult(path, Status.FAILED, (_ig900(err),), error=err), None
+    file_digest = digest(data) if ctx.cache else None
+    if expected is not None and file_digest == expected:
+        return None, file_digest
+    try:
+        result, new = process_source(path, data, ctx)
+    except Exception as exc:  # a bug of ours must not abort the batch
+        return _internal(path, exc), None
     if new is not None and ctx.mode is Mode.FIX:
         try:
-            _write_atomic(path, new)
+            write_atomic(path, new, os.stat(path).st_mode & 0o7777)
         except OSError as exc:
             err = SourceError(path, f"cannot write: {exc.strerror}")
-            return FileResult(path, Status.FAILED, result.findings, error=err, diff=result.diff)
-    return result
+            failed = FileResult(path, Status.FAILED, result.findings, error=err, diff=result.diff)
+            return failed, None
+    return result, file_digest
 
 
 _worker_ctx: RunContext | None = None
+Task = tuple[str, "str | None"]
+Done = tuple[FileResult | None, "str | None"]
 
 
 def _init_worker(ctx: RunContext) -> None:
@@ -238,14 +215,14 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _process_chunk(paths: Sequence[str], ctx: RunContext) -> list[FileResult]:
+def _process_chunk(tasks: Sequence[Task], ctx: RunContext) -> list[Done]:
     with _no_cyclic_gc():
-        return [process_file(p, ctx) for p in paths]
+        return [process_file(p, ctx, expected) for p, expected in tasks]
 
 
-def _run_chunk(paths: list[str]) -> list[FileResult]:
+def _run_chunk(tasks: list[Task]) -> list[Done]:
     assert _worker_ctx is not None
-    return _process_chunk(paths, _worker_ctx)
+    return _process_chunk(tasks, _worker_ctx)
 
 
 def run(
@@ -253,32 +230,96 @@ def run(
     ctx: RunContext,
     jobs: int | None = None,
     progress: bool | None = None,
+    cache: Cache | None = None,
 ) -> list[FileResult]:
-    """Process ``paths`` (files, already discovered); results come back in input order."""
+    """Process ``paths`` (files, already discovered); results come back in input order.
+
+    With ``cache``, files whose cached result still holds are not processed, and the cache
+    is updated and saved at the end.
+    """
     jobs = jobs or os.cpu_count() or 1
+    if cache is not None and not ctx.cache:
+        ctx = replace(ctx, cache=True)
+    results: list[FileResult | None] = [None] * len(paths)
+    todo: list[int] = []
+    tasks: list[Task] = []
+    known: dict[int, tuple[str, os.stat_result, str]] = {}
+    root = os.path.abspath(ctx.config.root)
+    keys: dict[str, str] = {}  # directory -> package_key
+
+    def usable(result: FileResult) -> bool:
+        # A cached check result stands for ``fix`` too when there was nothing to fix.
+        return ctx.mode is Mode.CHECK or not result.findings
+
+    for i, path in enumerate(paths):
+        expected = None
+        if cache is not None:
+            key = os.path.abspath(path)
+            try:
+                st = os.stat(key)
+            except OSError:
+                st = None
+            if st is not None:
+                directory = os.path.dirname(key)
+                names = keys.get(directory)
+                if names is None:
+                    names = keys[directory] = package_key(directory, root)
+                known[i] = (key, st, names)
+                hit = cache.fresh(key, path, st, names, usable)
+                if hit is not None:
+                    results[i] = hit
+                    continue
+                expected = cache.expected(key, path, names, usable)
+        todo.append(i)
+        tasks.append((path, expected))
+    done = _dispatch(tasks, ctx, jobs, progress)
+    for i, (result, file_digest) in zip(todo, done, strict=True):
+        seen = known.get(i)
+        if result is None:
+            assert cache is not None
+            assert seen is not None
+            results[i] = cache.result_for(seen[0], paths[i], seen[1])
+            continue
+        results[i] = result
+        if (
+            cache is not None
+            and seen is not None
+            and file_digest is not None
+            and cacheable(result, ctx.mode is Mode.CHECK)
+        ):
+            cache.store(seen[0], file_digest, seen[1], seen[2], result)
+    if cache is not None:
+        cache.save()
+    return [r for r in results if r is not None]
+
+
+def _dispatch(tasks: list[Task], ctx: RunContext, jobs: int, progress: bool | None) -> list[Done]:
     show = sys.stderr.isatty() if progress is None else progress
-    chunks = [list(paths[i : i + CHUNK]) for i in range(0, len(paths), CHUNK)]
-    results: list[FileResult] = []
-    bar = _Progress(len(paths)) if show and len(paths) >= PARALLEL_THRESHOLD else None
+    chunks = [tasks[i : i + CHUNK] for i in range(0, len(tasks), CHUNK)]
+    done: list[Done] = []
+    bar = _Progress(len(tasks)) if show and len(tasks) >= PARALLEL_THRESHOLD else None
     try:
-        if jobs == 1 or len(paths) < PARALLEL_THRESHOLD:
+        if jobs == 1 or len(tasks) < PARALLEL_THRESHOLD:
             for chunk in chunks:
-                done = _process_chunk(chunk, ctx)
-                results.extend(done)
+                part = _process_chunk(chunk, ctx)
+                done.extend(part)
                 if bar:
-                    bar.advance(len(done))
+                    bar.advance(len(part))
         else:
+            # Imported here: a run that stays serial (small, or all cached) starts faster.
+            from concurrent.futures import ProcessPoolExecutor
+
             with ProcessPoolExecutor(
                 max_workers=jobs, initializer=_init_worker, initargs=(ctx,)
             ) as pool:
-                for done in pool.map(_run_chunk, chunks):
-                    results.extend(done)
+                for part in pool.map(_run_chunk, chunks):
+                    done.extend(part)
                     if bar:
-                        bar.advance(len(done))
+                        bar.advance(len(part))
     finally:
         if bar:
             bar.stop()
-    return results
+    return done
 
 
 class _Progress:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from import_guard import Config, Finding, Mode, RunContext, parse_config, process_source, scan
-from import_guard.runner import FileResult
+from import_guard.records import FileResult
 
 CONFIG_TOML = """\
 [tool.import_guard.removed."old.pkg.gone"]
@@ -54,6 +54,14 @@ def expected() -> Callable[[str], list[tuple[int, str]]]:
 def reported() -> Callable[..., list[tuple[int, str]]]:
     """(line, code) pairs of findings, sorted, to compare with ``expected``."""
     return _reported
+
+
+@pytest.fixture(autouse=True)
+def cache_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's own cache directory: the CLI caches by default, never in the real home."""
+    directory = tmp_path_factory.mktemp("ig-cache")
+    monkeypatch.setenv("IMPORT_GUARD_CACHE_DIR", str(directory))
+    return directory
 
 
 @pytest.fixture

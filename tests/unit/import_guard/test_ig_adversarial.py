@@ -23,7 +23,7 @@ from import_guard import (
     process_source,
     scan,
 )
-from import_guard.runner import FileResult, Status
+from import_guard.records import FileResult, Status
 
 pytestmark = pytest.mark.unit
 

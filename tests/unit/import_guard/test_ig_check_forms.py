@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from import_guard.runner import FileResult, Status
+from import_guard.records import FileResult, Status
 
 pytestmark = pytest.mark.unit
 
@@ -234,7 +234,7 @@ def test_check_reports_non_python_files_as_ig900(tree) -> None:  # type: ignore[
         {
             "other/binary.py": b"\x89PNG\r\n\x1a\n\x00\x00gone",
             "other/latin.py": b"x = '\xe9'\n",  # not UTF-8, no coding cookie, no mention
-            "other/broken.py": "import old.pkg.gone\ndef (:\n",
+            "other/broken.py": "import old.pkg.gone\nold.pkg.gone.f(:\n",
         }
     )
     results = {r.path.rsplit("/", 1)[1]: r for r in scan([root / "other"], progress=False)}
@@ -244,6 +244,23 @@ def test_check_reports_non_python_files_as_ig900(tree) -> None:  # type: ignore[
         assert [f.code for f in r.findings] == ["IG900"], name
         assert r.error is not None
     assert results["broken.py"].findings[0].line == 2
+
+
+def test_check_parses_only_the_statements_naming_a_removed_module(tree) -> None:  # type: ignore[no-untyped-def]
+    from import_guard import Mode, scan
+
+    source = "import old.pkg.gone\n\n\ndef broken(:\n    pass\n\n\nx = old.pkg.gone.f()\n"
+    root = tree({"other/elsewhere.py": source})
+    (checked,) = scan([root / "other" / "elsewhere.py"], progress=False)
+    # The syntax error lies in a statement that names nothing removed: check never reads it.
+    assert checked.status is Status.UNCHANGED
+    assert [(f.line, f.code) for f in checked.findings] == [(1, "IG001")]
+    (whole,) = scan([root / "other" / "elsewhere.py"], prefilter=False, progress=False)
+    assert [(f.line, f.code) for f in whole.findings] == [(4, "IG900")]
+    # fix parses the whole file before it edits anything, and leaves it alone.
+    (fixed,) = scan([root / "other" / "elsewhere.py"], mode=Mode.FIX, progress=False)
+    assert fixed.status is Status.FAILED
+    assert (root / "other" / "elsewhere.py").read_text() == source
 
 
 def test_prefilter_skips_files_without_the_segment_and_no_prefilter_parses_them(tree) -> None:  # type: ignore[no-untyped-def]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from import_guard import Mode, Status, scan
-from import_guard.runner import FileResult
+from import_guard.records import FileResult
 
 pytestmark = pytest.mark.unit
 

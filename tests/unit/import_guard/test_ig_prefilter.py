@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from import_guard import Config, Mode, RunContext, process_source
 from import_guard.prefilter import compile_prefilter, may_reference
-from import_guard.runner import FileResult, Status
+from import_guard.records import FileResult, Status
 
 pytestmark = pytest.mark.unit
 

@@ -21,7 +21,7 @@ def test_parallel_run_returns_one_result_per_file_like_a_serial_run(tree) -> Non
         files[f"other/m{i:04d}.py"] = (
             "from old.pkg.gone import a\n" if i % 7 == 0 else "import os\n"
         )
-    files["other/zz_bad.py"] = "import old.pkg.gone\ndef (:\n"
+    files["other/zz_bad.py"] = "import old.pkg.gone\nold.pkg.gone.f(:\n"
     root: Path = tree(files)
     paths = discover([str(root / "other")])
     ctx = RunContext(find_config(root), Mode.CHECK)

@@ -1,0 +1,87 @@
+"""``check`` parses only the statements naming a removed module: same findings as a whole parse."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from import_guard import Config, Mode, RunContext, process_source
+from import_guard.source import decode
+from import_guard.statements import hot_spans, masked_text
+
+pytestmark = pytest.mark.unit
+
+# Pieces of real-looking modules; the ones naming ``old.pkg.gone`` hold references.
+PIECES = [
+    "import os\n",
+    "from old.pkg.gone import a, b as c\n",
+    "import old.pkg.gone\n",
+    "x = old.pkg.gone.thing\n",
+    '"""Docs.\nimport old.pkg.gone\nfrom old.pkg.gone import x\n"""\n',
+    "s = '''\nimport old.pkg.gone\n'''\n",
+    "def f():\n    from old.pkg.gone import a\n\n# comment at column 0\n    return a\n",
+    "if True:\n    import old.pkg.gone as g\nelse:\n    g = None\n",
+    "try:\n    import old.pkg.gone\nexcept ImportError:\n    pass\nfinally:\n    pass\n",
+    "@decorator(old.pkg.gone)\ndef g():\n    pass\n",
+    "value = [\n1,\nold.pkg.gone,\n]\n",
+    "y = (1 +\n2)\n",
+    "z = 1 + \\\n    old.pkg.gone.f()\n",
+    "class K:\n    import old.pkg.gone\n\n\n\n    def m(self):\n        return old.pkg.gone\n",
+    "m = __import__('old.pkg.gone')\n",
+    "import importlib\nm2 = importlib.import_module(\n'old.pkg.gone'\n)\n",
+    "t = f'{1}' + \"gone\"\n",
+    "# from old.pkg.gone import nothing\n",
+    "async def h():\n    import old.pkg.gone\n",
+    "\r\nimport old.pkg.gone\r\n",
+]
+
+
+def _findings(config: Config, source: str, prefilter: bool) -> object:
+    ctx = RunContext(config=config, mode=Mode.CHECK, prefilter=prefilter)
+    result, _ = process_source(str(config.root / "other" / "m.py"), source.encode(), ctx)
+    return (result.status if result.status.value == "failed" else None, result.findings)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=6))
+def test_check_finds_what_a_whole_parse_finds(config: Config, pieces: list[str]) -> None:
+    source = "".join(pieces)
+    # prefilter=False parses every file whole: the reference the sliced parse must match.
+    assert _findings(config, source, True) == _findings(config, source, False)
+
+
+def test_statements_skip_strings_continuations_closing_brackets_and_else_branches() -> None:
+    text = (
+        "import a\n"
+        '"""\nnot_a_start\n"""\n'
+        "if x:\n    pass\nelse:\n    hot1\n"
+        "y = (1 + \\\nz,\n)\n"
+        "# comment\n"
+        "last = 2\n"
+    )
+
+    def span_of(word: str) -> str:
+        spans = hot_spans(text, [text.index(word)])
+        assert spans is not None
+        ((s, e),) = spans
+        return text[s:e]
+
+    assert span_of("not_a_start") == '"""\nnot_a_start\n"""\n'
+    assert span_of("hot1") == "if x:\n    pass\nelse:\n    hot1\n"
+    assert span_of("z,") == "y = (1 + \\\nz,\n)\n# comment\n"
+    assert span_of("last") == "last = 2\n"
+
+
+def test_an_unterminated_string_means_the_whole_file_is_parsed() -> None:
+    text = "import a\ns = '''never closed\nimport old.pkg.gone\n"
+    assert hot_spans(text, [text.index("old")]) is None
+
+
+def test_masked_text_keeps_lines_and_columns() -> None:
+    text = "a = 1\nb = 2\nimport old.pkg.gone\nc = 3\n"
+    src = decode("m.py", text.encode())
+    spans = hot_spans(text, [text.index("old")])
+    assert spans == [(12, 32)]
+    masked = masked_text(text, spans, src.line_starts)
+    assert masked == "\n\nimport old.pkg.gone\n"
