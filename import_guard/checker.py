@@ -20,7 +20,9 @@ from typing import Any
 from import_guard.config import Config, NameRule, RemovedModule
 from import_guard.modules import resolve_dynamic, resolve_relative_all
 from import_guard.records import Alias, AttrChain, DynamicImport, Extraction, Finding, ImportStmt
+from import_guard.rules import REMOVED_MODULE_IMPORT, REMOVED_NAME
 from import_guard.source import Source
+from import_guard.uses import blocked_alias, chain_plan, free_names
 
 _PLAIN_STRING = re.compile(r"([rRuU]?)('''|\"\"\"|'|\")(.*)\2\Z", re.DOTALL)
 _IGNORE = re.compile(r"#\s*import-guard:\s*ignore(?:\[([A-Z0-9, ]+)\])?")
@@ -47,8 +49,9 @@ class StmtMatch:
 
     ``moved`` pairs an alias (``None`` for ``*``) with its target; ``kept`` are aliases that
     stay in the original statement (names with no replacement, or unrelated names of a
-    ``from pkg import removed_mod, other`` statement). ``chains`` are ``a.b.c`` expressions
-    to rewrite along with an unaliased ``import a.b.c``.
+    ``from pkg import removed_mod, other`` statement). For an unaliased ``import a.b.c``,
+    ``moved`` holds one target per module the import binds afterwards and ``edits`` rewrite
+    its ``a.b.c`` / ``a.b.c.X`` uses; ``star_names`` are the names a star import's file uses.
     """
 
     stmt: ImportStmt
@@ -56,9 +59,10 @@ class StmtMatch:
     moved: tuple[tuple[Alias | None, Target], ...] = ()
     kept: tuple[Alias, ...] = ()
     kept_rules: tuple[NameRule, ...] = ()
-    chains: tuple[AttrChain, ...] = ()
+    edits: tuple[tuple[int, int, str], ...] = ()
     fixable: bool = True
     note: str | None = None
+    star_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +115,50 @@ def _target_for(rm: RemovedModule, alias: Alias) -> Target | NameRule:
     return Target(rule.module, rule.new_name, bind)
 
 
-def _match_from(stmt: ImportStmt, absolute: str | None, idx: _Index) -> StmtMatch | None:
+def _match_star(stmt: ImportStmt, rm: RemovedModule, text: str) -> StmtMatch:
+    """``from a.b import *``: the replacement's star, plus each moved name the file uses."""
+    star = (None, Target(rm.replacement, "*"))
+    if not rm.names:
+        return StmtMatch(stmt, rm, moved=(star,))
+    needed = free_names(text)
+    if needed is None:
+        return StmtMatch(
+            stmt,
+            rm,
+            moved=(star,),
+            fixable=False,
+            note="the names it provides cannot be told: the file does not parse whole",
+        )
+    moved: list[tuple[Alias | None, Target]] = [star]
+    dead: list[str] = []
+    for name in sorted(needed & rm.names.keys()):
+        rule = rm.names[name]
+        if rule.removed is not None:
+            dead.append(f"'{name}' ({rule.removed})")
+        else:
+            assert rule.module is not None
+            assert rule.new_name is not None
+            bind = name if rule.new_name != name else None
+            moved.append((None, Target(rule.module, rule.new_name, bind)))
+    note = f"the file uses {', '.join(sorted(needed))} from it" if needed else None
+    if dead:
+        note = f"{note}; removed with no replacement: {', '.join(dead)}; fix by hand"
+    return StmtMatch(
+        stmt, rm, tuple(moved), fixable=not dead, note=note, star_names=tuple(sorted(needed))
+    )
+
+
+def _match_from(
+    stmt: ImportStmt,
+    absolute: str | None,
+    idx: _Index,
+    text: str,
+    chains: dict[str, list[AttrChain]],
+) -> StmtMatch | None:
     rm = idx.exact(absolute)
     if rm is not None:
         if stmt.star:
-            return StmtMatch(stmt, rm, moved=((None, Target(rm.replacement, "*")),))
+            return _match_star(stmt, rm, text)
         moved: list[tuple[Alias | None, Target]] = []
         kept: list[Alias] = []
         rules: list[NameRule] = []
@@ -137,16 +180,19 @@ def _match_from(stmt: ImportStmt, absolute: str | None, idx: _Index) -> StmtMatc
     moved = []
     kept = []
     found: RemovedModule | None = None
+    blocked: str | None = None
     for alias in stmt.aliases:
         sub = idx.exact(f"{absolute}.{alias.name}")
         if sub is not None:
             found = sub
-            moved.append((alias, Target(sub.replacement, None, alias.asname or alias.name)))
+            bind = alias.asname or alias.name
+            moved.append((alias, Target(sub.replacement, None, bind)))
+            blocked = blocked or blocked_alias(sub, bind, chains.get(bind, []))
         else:
             kept.append(alias)
     if found is None:
         return None
-    return StmtMatch(stmt, found, tuple(moved), tuple(kept))
+    return StmtMatch(stmt, found, tuple(moved), tuple(kept), fixable=blocked is None, note=blocked)
 
 
 def _match_import(
@@ -155,35 +201,45 @@ def _match_import(
     idx: _Index,
     root_uses: frozenset[str],
     bound: set[str],
+    text: str,
 ) -> list[StmtMatch]:
     out = []
     for alias in stmt.aliases:
         rm = idx.exact(alias.name)
         if rm is not None:
-            used = () if alias.asname else tuple(chains.get(alias.name, ()))
-            renamed = sorted(
-                {c.attr for c in used if c.attr in rm.names and rm.names[c.attr].module}
-            )
-            note = (
-                f"attributes moved elsewhere ({', '.join(renamed)}); fix by hand"
-                if renamed
-                else None
-            )
+            if alias.asname:
+                note = blocked_alias(rm, alias.asname, chains.get(alias.asname, []))
+                out.append(
+                    StmtMatch(
+                        stmt,
+                        rm,
+                        moved=((alias, Target(rm.replacement, None, alias.asname)),),
+                        fixable=note is None,
+                        note=note,
+                    )
+                )
+                continue
+            plan = chain_plan(text, rm, alias.name, chains.get(alias.name, []))
+            note = plan.blocked
+            if note is None and plan.moved:
+                note = f"rewrites {', '.join(plan.moved)}"
             root = alias.name.partition(".")[0]
             # ``import a.b.c`` also binds ``a``: rewritten to ``import x.y``, other uses of
             # ``a`` (``a.b.other``) would break unless another import still binds it.
-            if not alias.asname and root in root_uses and root not in bound and note is None:
+            fixable = plan.blocked is None
+            if fixable and root in root_uses and root not in bound:
                 note = (
                     f"the file also uses '{root}' otherwise, which this import binds; fix by hand"
                 )
-                renamed = [root]
+                fixable = False
+            modules = plan.modules or (rm.replacement,)
             out.append(
                 StmtMatch(
                     stmt,
                     rm,
-                    moved=((alias, Target(rm.replacement, None, alias.asname)),),
-                    chains=used,
-                    fixable=not renamed,
+                    moved=tuple((alias, Target(m)) for m in modules),
+                    edits=plan.edits,
+                    fixable=fixable,
                     note=note,
                 )
             )
@@ -249,7 +305,9 @@ def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
         "module": m.removed.module,
     }
     if m.moved or not m.fixable:
-        names = tuple("*" if a is None else a.name for a, _ in m.moved)
+        names = m.star_names or tuple(
+            dict.fromkeys("*" if a is None else a.name for a, _ in m.moved)
+        )
         replacement = render_targets([t for _, t in m.moved]) or None
         msg = f"import of removed module '{m.removed.module}'"
         if replacement:
@@ -258,7 +316,7 @@ def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
             msg += f" ({m.note})"
         out.append(
             Finding(
-                code="IG001",
+                code=REMOVED_MODULE_IMPORT.code,
                 message=msg,
                 names=names,
                 replacement=replacement,
@@ -273,7 +331,9 @@ def _stmt_findings(src: Source, m: StmtMatch) -> list[Finding]:
             f"'{alias.name}' was removed from '{m.removed.module}' with no replacement: "
             f"{rule.removed}"
         )
-        out.append(Finding(code="IG002", message=msg, names=(alias.name,), fixable=False, **pos))
+        out.append(
+            Finding(code=REMOVED_NAME.code, message=msg, names=(alias.name,), fixable=False, **pos)
+        )
     return out
 
 
@@ -309,12 +369,12 @@ def check(
                 *resolve_relative_all(modules, is_package, stmt.level, stmt.module)
             ]
             for candidate in resolved or [None]:
-                matched = _match_from(stmt, candidate, idx)
+                matched = _match_from(stmt, candidate, idx, src.text, chains)
                 if matched is not None:
                     result.stmts.append(matched)
                     break
         else:
-            result.stmts.extend(_match_import(stmt, chains, idx, ex.root_uses, bound))
+            result.stmts.extend(_match_import(stmt, chains, idx, ex.root_uses, bound, src.text))
     for call in ex.dynamic:
         absolute = resolve_dynamic(call.arg, call.package)
         rm = idx.exact(absolute)
@@ -357,7 +417,7 @@ def check(
             call.line,
             call.col + 1,
             call.end_line,
-            "IG001",
+            REMOVED_MODULE_IMPORT.code,
             msg,
             dm.removed.module,
             (),

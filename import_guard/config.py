@@ -8,8 +8,10 @@ Schema::
     replacement = "new.module"                   # required
     [tool.import_guard.removed."old.module".names]
     Gone = { removed = "why, and what to do" }   # stays in place, reported as IG002
-    Moved = { to = "pkg.mod" }                   # imported from pkg.mod under the same name
-    Renamed = { to = "pkg.mod:NewName" }         # imported as ``NewName as Renamed``
+    Moved = { moved_to = "pkg.mod" }             # imported from pkg.mod under the same name
+    Renamed = { moved_to = "pkg.mod:NewName" }   # imported as ``NewName as Renamed``
+
+``to`` is accepted as a short spelling of ``moved_to``.
 
 Every error names the key that is wrong.
 """
@@ -29,7 +31,7 @@ _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _TOP_KEYS = frozenset({"removed", "exclude"})
 _MODULE_KEYS = frozenset({"replacement", "names"})
-_NAME_KEYS = frozenset({"removed", "to"})
+_NAME_KEYS = frozenset({"removed", "moved_to", "to"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,27 +95,30 @@ def _parse_name(module: str, name: str, raw: Any, source: str | None) -> NameRul
         raise ConfigError(key, "a name must be a Python identifier", source)
     if not isinstance(raw, dict):
         raise ConfigError(
-            key, 'expected a table such as { removed = "..." } or { to = "pkg.mod" }', source
+            key, 'expected a table such as { removed = "..." } or { moved_to = "pkg.mod" }', source
         )
     unknown = sorted(set(raw) - _NAME_KEYS)
     if unknown:
-        raise ConfigError(f"{key}.{unknown[0]}", "unknown key (expected 'removed' or 'to')", source)
+        raise ConfigError(
+            f"{key}.{unknown[0]}", "unknown key (expected 'removed' or 'moved_to')", source
+        )
     if len(raw) != 1:
-        raise ConfigError(key, "give exactly one of 'removed' or 'to'", source)
+        raise ConfigError(key, "give exactly one of 'removed' or 'moved_to'", source)
     if "removed" in raw:
         hint = raw["removed"]
         if not isinstance(hint, str):
             raise ConfigError(f"{key}.removed", f"expected a string, got {hint!r}", source)
         return NameRule(name=name, removed=hint)
-    target = raw["to"]
+    spelled = "moved_to" if "moved_to" in raw else "to"
+    target = raw[spelled]
     if not isinstance(target, str):
         raise ConfigError(
-            f"{key}.to", f"expected 'pkg.mod' or 'pkg.mod:Name', got {target!r}", source
+            f"{key}.{spelled}", f"expected 'pkg.mod' or 'pkg.mod:Name', got {target!r}", source
         )
     mod, _, new = target.partition(":")
-    _dotted(mod, f"{key}.to", source)
+    _dotted(mod, f"{key}.{spelled}", source)
     if ":" in target and (not _IDENT.match(new) or keyword.iskeyword(new)):
-        raise ConfigError(f"{key}.to", f"{new!r} is not an identifier", source)
+        raise ConfigError(f"{key}.{spelled}", f"{new!r} is not an identifier", source)
     return NameRule(name=name, module=mod, new_name=new or name)
 
 
@@ -162,7 +167,10 @@ def parse_config(table: Any, root: Path, source: str | None = None) -> Config:
             (f"{_key('tool', 'import_guard', 'removed', rm.module)}.replacement", rm.replacement)
         ]
         targets += [
-            (f"{_key('tool', 'import_guard', 'removed', rm.module, 'names', n.name)}.to", n.module)
+            (
+                f"{_key('tool', 'import_guard', 'removed', rm.module, 'names', n.name)}.moved_to",
+                n.module,
+            )
             for n in rm.names.values()
             if n.module
         ]

@@ -13,7 +13,7 @@ import ast
 import re
 import warnings
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from import_guard.errors import ParseError
 from import_guard.prefilter import word_pattern
@@ -126,7 +126,7 @@ def _extract_ast(
     imports: list[ImportStmt] = []
     dynamic: list[DynamicImport] = []
     chain_nodes: dict[int, tuple[str, int, int]] = {}
-    readers: list[tuple[int, str]] = []
+    readers: list[tuple[int, ast.Attribute]] = []
     for node in _walk(tree, hot):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             start = off(node.lineno, node.col_offset)
@@ -193,13 +193,19 @@ def _extract_ast(
                         off(node.end_lineno or node.lineno, node.end_col_offset or 0),
                     )
             if isinstance(node, ast.Attribute):
-                readers.append((id(node.value), node.attr))
-    attrs = {vid: attr for vid, attr in readers if vid in chain_nodes}
-    chains = tuple(AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in chain_nodes.items())
+                readers.append((id(node.value), node))
+    attrs = {
+        vid: (n.attr, off(n.end_lineno or n.lineno, n.end_col_offset or 0))
+        for vid, n in readers
+        if vid in chain_nodes
+    }
+    chains = tuple(
+        AttrChain(d, s, e, *attrs.get(nid, (None, None))) for nid, (d, s, e) in chain_nodes.items()
+    )
     barriers = tuple(n.lineno for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom)))
     starts = {c.start for c in chains}
     root_uses = frozenset(name for name, at in root_names if at not in starts)
-    return Extraction(ordered(imports), ordered(dynamic), chains, "ast", barriers, root_uses)
+    return Extraction(ordered(imports), ordered(dynamic), chains, "ast", barriers, root_uses, tree)
 
 
 def _ast_parse(text: str) -> ast.Module:
@@ -239,16 +245,32 @@ def extract(
     targets: frozenset[str] = frozenset(),
     hot: frozenset[str] | None = None,
     whole: bool = True,
+    binds: Callable[[Extraction], frozenset[str]] | None = None,
 ) -> Extraction:
     """Every import site of ``src``; ``targets`` are dotted names whose attribute chains to record.
 
     With ``hot`` (identifiers), only sites on lines mentioning one of them are extracted on
     the fast path, and without ``whole`` only the top-level statements holding such lines are
-    parsed at all (:mod:`import_guard.statements`; ``barriers`` then only know those). The
-    LibCST path always extracts everything. Raises :class:`ParseError` when neither this
+    parsed at all (:mod:`import_guard.statements`; ``barriers`` then only know those).
+    ``binds`` names, from a first extraction, more names whose chains to record (names bound
+    to a removed module): the tree is walked again for them, not parsed again. The LibCST
+    path always extracts everything. Raises :class:`ParseError` when neither this
     interpreter's grammar nor LibCST's accepts the file (without ``whole``: the statements
     that matter, or, when they cannot be parsed alone, the file).
     """
+    ex = _extract(src, targets, hot, whole)
+    extra = binds(ex) - targets if binds is not None else frozenset()
+    if not extra:
+        return ex
+    if ex.tree is not None and whole:
+        offsets = _hot_offsets(src, (hot or frozenset()) | extra)
+        return _extract_ast(src, ex.tree, targets | extra, _lines_of(src, offsets))
+    return _extract(src, targets | extra, (hot or frozenset()) | extra, whole)
+
+
+def _extract(
+    src: Source, targets: frozenset[str], hot: frozenset[str] | None, whole: bool
+) -> Extraction:
     offsets = _hot_offsets(src, hot) if hot else None
     if offsets and not whole:
         part = _parse_hot_statements(src, offsets)

@@ -64,7 +64,7 @@ class _Collector(cst.CSTVisitor):
         self.imports: list[ImportStmt] = []
         self.dynamic: list[DynamicImport] = []
         self.chains: dict[int, tuple[str, int, int]] = {}
-        self.readers: list[tuple[int, str]] = []
+        self.readers: list[tuple[int, cst.Attribute]] = []
         self.roots = {t.partition(".")[0] for t in targets}
         self.root_names: list[tuple[str, int]] = []
         self.attr_names: set[int] = set()
@@ -196,14 +196,18 @@ class _Collector(cst.CSTVisitor):
             dotted = get_full_name_for_node(node)
             if dotted in self.targets:
                 self.chains[id(node)] = (dotted, self._start(node), self._end(node))
-        self.readers.append((id(node.value), node.attr.value))
+        self.readers.append((id(node.value), node))
         self.attr_names.add(id(node.attr))
 
     # Every Name spelling a removed module's first segment, except attribute names (LibCST
     # also uses Name for def and parameter names: counting those only withholds a fix).
     def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self.roots and id(node) not in self.attr_names:
+        if id(node) in self.attr_names:
+            return
+        if node.value in self.roots:
             self.root_names.append((node.value, self._start(node)))
+        if node.value in self.targets:  # a name bound to a removed module (``as g``)
+            self.chains[id(node)] = (node.value, self._start(node), self._end(node))
 
 
 def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
@@ -218,11 +222,16 @@ def extract_cst(src: Source, targets: frozenset[str]) -> Extraction | None:
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     collector = _Collector(src, top, targets)
     wrapper.visit(collector)
-    attrs = {vid: attr for vid, attr in collector.readers if vid in collector.chains}
-    chains = tuple(
-        AttrChain(d, s, e, attrs.get(nid)) for nid, (d, s, e) in collector.chains.items()
-    )
     positions = wrapper.resolve(PositionProvider)  # already computed by the visit
+    attrs = {
+        vid: (n.attr.value, src.offset_from_chars(positions[n].end.line, positions[n].end.column))
+        for vid, n in collector.readers
+        if vid in collector.chains
+    }
+    chains = tuple(
+        AttrChain(d, s, e, *attrs.get(nid, (None, None)))
+        for nid, (d, s, e) in collector.chains.items()
+    )
     barriers = tuple(
         positions[stmt].start.line
         for stmt in module.body

@@ -23,7 +23,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from import_guard.checker import FileMatches, StmtMatch, Target, plain_literal
-from import_guard.records import Extraction, ImportStmt
+from import_guard.records import Alias, Extraction, ImportStmt
 from import_guard.source import Source
 
 _AS_TAIL = re.compile(r"(?:[ \t\f]|\\(?:\r\n|\r|\n))+as(?:[ \t\f]|\\(?:\r\n|\r|\n))+\w+\Z")
@@ -136,14 +136,18 @@ class _Planner:
 
     def import_stmt(self, m: StmtMatch) -> None:
         text = self.src.text
+        homes: dict[int, tuple[Alias, list[str]]] = {}
         for alias, target in m.moved:
             assert alias is not None
+            homes.setdefault(id(alias), (alias, []))[1].append(target.module)
+        for alias, modules in homes.values():
             seg = text[alias.start : alias.end]
             tail = _AS_TAIL.search(seg) if alias.asname else None
             name_end = alias.start + tail.start() if tail else alias.end
-            self.edits.append(Edit(alias.start, name_end, target.module))
-        for chain in m.chains:
-            self.edits.append(Edit(chain.start, chain.end, m.removed.replacement))
+            # ``import a.b`` whose names went to several homes imports each of them.
+            self.edits.append(Edit(alias.start, name_end, ", ".join(modules)))
+        for start, end, new in m.edits:
+            self.edits.append(Edit(start, end, new))
 
     def from_stmt(self, m: StmtMatch) -> None:
         s, src = m.stmt, self.src
@@ -173,7 +177,7 @@ class _Planner:
                 groups.setdefault(t.module, []).append(_alias_text(t.name, t.bind))
         pieces: list[str] = []
         for module, names in groups.items():
-            if self.can_merge(s, module):
+            if "*" not in names and self.can_merge(s, module):
                 self.buckets.setdefault(module, []).extend(names)
             else:
                 pieces.append(_render_from(module, names, indent, self.eol))

@@ -8,9 +8,10 @@ them, is what lets the two extractors import each other's records without a cycl
 
 from __future__ import annotations
 
+import ast
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from import_guard.errors import InternalError, SourceError
@@ -72,12 +73,14 @@ class DynamicImport:
 
 @dataclass(frozen=True, slots=True)
 class AttrChain:
-    """A dotted expression equal to a removed module (``a.b.c``), and the attribute read from it."""
+    """A dotted expression equal to a removed module (``a.b.c``) or to a name bound to one, and
+    the attribute read from it; ``attr_end`` is where that attribute access ends."""
 
     dotted: str
     start: int
     end: int
     attr: str | None
+    attr_end: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +99,8 @@ class Extraction:
     grammar: str
     barriers: tuple[int, ...] = ()
     root_uses: frozenset[str] = frozenset()
+    # The ``ast`` tree it came from (None from LibCST), kept for a second walk; not compared.
+    tree: ast.Module | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

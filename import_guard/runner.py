@@ -24,7 +24,8 @@ from import_guard.files import read_bytes, write_atomic
 from import_guard.fixer import apply_edits, plan
 from import_guard.modules import module_names, package_key, resolve_relative_all
 from import_guard.prefilter import compile_prefilter, may_reference
-from import_guard.records import FileResult, Finding, Mode, Status
+from import_guard.records import Extraction, FileResult, Finding, Mode, Status
+from import_guard.rules import INTERNAL_ERROR, UNPARSABLE_FILE
 from import_guard.source import Source, check_decodable, decode
 
 PARALLEL_THRESHOLD = 400
@@ -86,9 +87,31 @@ def _removed_test(path: str, ctx: RunContext) -> Callable[[str], bool]:
     return may_be_removed
 
 
+def _binds(ex: Extraction, config: Config) -> frozenset[str]:
+    """Names bound to a removed module that has a ``names`` table, other than its dotted name."""
+    removed = config.removed
+    with_names = {rm.last_segment for rm in removed.values() if rm.names}
+    if not with_names:
+        return frozenset()
+    out: set[str] = set()
+    for stmt in ex.imports:
+        for a in stmt.aliases:
+            if stmt.is_from:
+                if a.name in with_names:  # maybe ``from pkg import removed_module``
+                    out.add(a.asname or a.name)
+            elif a.asname and a.name in removed and removed[a.name].names:
+                out.add(a.asname)
+    return frozenset(out)
+
+
 def _ig900(err: SourceError) -> Finding:
     return Finding(
-        err.path, err.line, err.col, err.line, "IG900", f"cannot read as Python: {err.reason}"
+        err.path,
+        err.line,
+        err.col,
+        err.line,
+        UNPARSABLE_FILE.code,
+        f"cannot read as Python: {err.reason}",
     )
 
 
@@ -122,7 +145,10 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
         # ``check`` reads only the statements that matter (unless told to parse every file
         # whole); ``fix`` needs the whole file.
         whole = ctx.mode is not Mode.CHECK or not ctx.prefilter
-        ex = extract(src, ctx.targets, ctx.hot, whole=whole)
+        # ``import a.b as g`` / ``from a import b``, b having names that moved: the uses of
+        # ``g.X`` decide whether pointing ``g`` at the replacement is safe. Rare: a second
+        # walk that also follows those names beats following every name of every file.
+        ex = extract(src, ctx.targets, ctx.hot, whole=whole, binds=lambda e: _binds(e, ctx.config))
     except SourceError as err:
         return FileResult(path, Status.FAILED, (_ig900(err),), error=err), None
     module, is_package = module_names(path, str(ctx.config.root))
@@ -153,7 +179,9 @@ def _internal(path: str, exc: BaseException) -> FileResult:
     err = InternalError(
         path, f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc))
     )
-    finding = Finding(path, 1, 1, 1, "IG901", f"internal error: {err.reason} (please report it)")
+    finding = Finding(
+        path, 1, 1, 1, INTERNAL_ERROR.code, f"internal error: {err.reason} (please report it)"
+    )
     return FileResult(path, Status.FAILED, (finding,), error=err)
 
 

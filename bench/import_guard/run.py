@@ -49,6 +49,11 @@ PKG = "netra_backend.app.websocket_core"
 SEG = "fac" + "tory"
 REMOVED = f"{PKG}.{SEG}"
 CANONICAL = f"{PKG}.canonical_imports"
+# Names that moved elsewhere when the module was removed (one kept, one renamed).
+MOVED = "WebSocketEventRouter"
+RENAMED = "ConnectionHandler"
+MOVED_TO = f"{PKG}.routing"
+RENAMED_TO = f"{PKG}.handlers:ConnectionSession"
 SUBSTRINGS = (
     f"from {REMOVED} import",
     f"import {REMOVED}",
@@ -109,6 +114,19 @@ def _forms(i: int) -> list[Snippet]:
             ],
             [1],
         ),
+        # Moved names (``moved_to`` in guard.toml): split imports, attribute uses, a star.
+        Snippet([f"from {REMOVED} import create_websocket_manager, {MOVED}"], [0]),
+        Snippet(
+            [
+                f"from {REMOVED} import (",
+                f"    {RENAMED} as CH{n},",
+                "    create_websocket_manager,",
+                ")",
+            ],
+            [0],
+        ),
+        Snippet([f"import {REMOVED}", f"router{n} = {REMOVED}.{MOVED}"], [0]),
+        Snippet([f"from {REMOVED} import *  # noqa: F403", f"star{n} = {MOVED}"], [0]),
         Snippet([f"from .{SEG} import create_websocket_manager as rel{n}"], [0], "ws"),
         Snippet([f"from . import {SEG} as relmod{n}"], [0], "ws"),
         Snippet(
@@ -283,6 +301,8 @@ def build(seed: int, plant: int) -> tuple[Path, set[tuple[str, int]], list[str]]
         f'[tool.import_guard.removed."{REMOVED}".names]\n'
         'WebSocketManagerFactory = { removed = "use create_websocket_manager('
         'user_id=..., websocket_client_id=...)" }\n'
+        f'{MOVED} = {{ moved_to = "{MOVED_TO}" }}\n'
+        f'{RENAMED} = {{ moved_to = "{RENAMED_TO}" }}\n'
     )
     (WORK / "ruff.toml").write_text(
         "respect-gitignore = false\n"

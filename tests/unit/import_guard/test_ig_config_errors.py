@@ -52,8 +52,8 @@ def _table(module: dict[str, Any], name: str = "a.b.c") -> dict[str, Any]:
             'tool.import_guard.removed."a.b.c".names.N.to',
         ),
         (
-            _table({"replacement": "x.y", "names": {"N": {"to": "a.b.c"}}}),
-            'tool.import_guard.removed."a.b.c".names.N.to',
+            _table({"replacement": "x.y", "names": {"N": {"moved_to": "a.b.c"}}}),
+            'tool.import_guard.removed."a.b.c".names.N.moved_to',
         ),
         (
             _table({"replacement": "x.y", "names": {"N": {"removed": 3}}}),
