@@ -12,10 +12,12 @@ PORT   ?= 8000
 install: $(STAMP)
 
 # Exactly the versions in $(LOCK) (what CI tested); see "Dependencies" in the README.
-$(STAMP): pyproject.toml $(LOCK)
+# import_guard is its own distribution (./import_guard/pyproject.toml) that netra depends on:
+# one pip command installs both, so the dependency resolves to this checkout's copy.
+$(STAMP): pyproject.toml import_guard/pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -c $(LOCK) --upgrade pip
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ./import_guard -e '.[dev]'
 	touch $(STAMP)
 
 # Re-resolve: the newest versions pyproject.toml allows, in a fresh venv, frozen into $(LOCK).
@@ -23,11 +25,11 @@ lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e '.[dev,bench]'
+	.lock-venv/bin/python -m pip install --quiet -e ./import_guard -e '.[dev,bench]'
 	{ printf '%s\n' "# Exact versions for 'make install' (pip install -c). Made by 'make lock' on" \
 	    "# Python $$(.lock-venv/bin/python -c 'import platform; print(platform.python_version())'); edit pyproject.toml, not this file."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable \
-	    --exclude netra --exclude setuptools --exclude wheel; } > $(LOCK).new
+	    --exclude netra --exclude import-guard --exclude setuptools --exclude wheel; } > $(LOCK).new
 	mv $(LOCK).new $(LOCK)
 	rm -rf .lock-venv
 
@@ -50,7 +52,7 @@ test: install
 BENCH_STAMP := $(VENV)/.installed-bench
 
 $(BENCH_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ./import_guard -e '.[dev,bench]'
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

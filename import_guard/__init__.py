@@ -5,6 +5,7 @@ Stand-alone: depends on LibCST and rich only. See ``docs/import_guard.md``.
 
 from __future__ import annotations
 
+from import_guard._version import __version__ as __version__
 from import_guard.api import load_config, scan
 from import_guard.config import (
     Config,
@@ -20,11 +21,13 @@ from import_guard.errors import (
     FindingsError,
     HelpShown,
     ImportGuardError,
+    InternalError,
     ParseError,
     SourceError,
     UsageError,
 )
 from import_guard.records import FileResult, Finding, Mode, Status
+from import_guard.rules import Rule
 from import_guard.runner import RunContext, process_source, run
 from import_guard.testing import assert_no_removed_imports
 
@@ -37,10 +40,12 @@ __all__ = [
     "FindingsError",
     "HelpShown",
     "ImportGuardError",
+    "InternalError",
     "Mode",
     "NameRule",
     "ParseError",
     "RemovedModule",
+    "Rule",
     "RunContext",
     "SourceError",
     "Status",
