@@ -240,6 +240,21 @@ def _parse_hot_statements(src: Source, offsets: list[int]) -> ast.Module | None:
         return None
 
 
+def statements_parse(src: Source, offsets: list[int]) -> bool:
+    """Whether the top-level statements holding ``offsets`` parse on their own (False also
+    when they cannot be told apart, or when only LibCST's newer grammar may accept them)."""
+    if not offsets:
+        return True
+    spans = hot_spans(src.text, [min(o, max(len(src.text) - 1, 0)) for o in offsets])
+    if spans is None:
+        return False
+    try:
+        _ast_parse(masked_text(src.text, spans, src.line_starts))
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
 def extract(
     src: Source,
     targets: frozenset[str] = frozenset(),

@@ -53,6 +53,19 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
     return "".join(out)
 
 
+def edited_offsets(edits: list[Edit]) -> list[int]:
+    """Offsets in the edited text of the start of each edit and of each line it wrote: the
+    top-level statements holding them are all the statements the edits changed."""
+    out: list[int] = []
+    delta = 0
+    for e in sorted(set(edits)):
+        start = e.start + delta
+        out.append(start)
+        out.extend(start + i + 1 for i, c in enumerate(e.new) if c in "\r\n")
+        delta += len(e.new) - (e.end - e.start)
+    return sorted(set(out))
+
+
 def _line_bounds(src: Source, stmt: ImportStmt) -> tuple[int, int]:
     start = src.line_starts[stmt.line - 1]
     end = src.line_starts[stmt.end_line] if stmt.end_line < len(src.line_starts) else len(src.text)

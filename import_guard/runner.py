@@ -19,9 +19,9 @@ from import_guard.cache import Cache, cacheable, digest
 from import_guard.checker import check
 from import_guard.config import Config
 from import_guard.errors import InternalError, ParseError, SourceError
-from import_guard.extract import extract
+from import_guard.extract import extract, statements_parse
 from import_guard.files import read_bytes, write_atomic
-from import_guard.fixer import apply_edits, plan
+from import_guard.fixer import apply_edits, edited_offsets, plan
 from import_guard.modules import module_names, package_key, resolve_relative_all
 from import_guard.prefilter import compile_prefilter, may_reference
 from import_guard.records import Extraction, FileResult, Finding, Mode, Status
@@ -160,10 +160,14 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
     if new_text == src.text:
         return FileResult(path, Status.UNCHANGED, tuple(matches.findings)), None
     new_src = Source(path, new_text, src.encoding)
+    # The file parsed whole before; only the top-level statements the edits touched changed.
+    # When those parse on their own, so does the file, and the re-check may read only the
+    # statements that matter; otherwise the whole result is parsed (vet and re-check at once).
+    vetted = statements_parse(new_src, edited_offsets(edits))
     try:
         new_ex = extract(
-            new_src, ctx.targets, ctx.hot
-        )  # parses the result once: both vet and re-check
+            new_src, ctx.targets, ctx.hot, whole=not vetted, binds=lambda e: _binds(e, ctx.config)
+        )
     except ParseError:
         bad = ParseError(path, "the rewritten file would not parse; left unchanged")
         return FileResult(path, Status.FAILED, tuple(matches.findings), error=bad), None

@@ -85,3 +85,29 @@ def test_masked_text_keeps_lines_and_columns() -> None:
     assert spans == [(12, 32)]
     masked = masked_text(text, spans, src.line_starts)
     assert masked == "\n\nimport old.pkg.gone\n"
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nfrom old.pkg.gone import a\n\nx = 1\n",
+        "import os\n\n\ndef f():\n    if True:\n        from old.pkg.gone import a\n    return a\n",
+    ],
+)
+def test_fix_still_refuses_a_rewrite_that_would_not_parse(
+    config: Config, monkeypatch: pytest.MonkeyPatch, source: str
+) -> None:
+    from import_guard.fixer import Edit
+    from import_guard.records import Status
+
+    def broken_plan(src, ex, matches):  # type: ignore[no-untyped-def]
+        stmt = matches.stmts[0].stmt
+        return [Edit(stmt.start, stmt.end, "from new.pkg.home import (a")]
+
+    monkeypatch.setattr("import_guard.runner.plan", broken_plan)
+    ctx = RunContext(config=config, mode=Mode.FIX)
+    result, new = process_source(str(config.root / "other" / "m.py"), source.encode(), ctx)
+    assert new is None
+    assert result.status is Status.FAILED
+    assert result.error is not None
+    assert "would not parse" in result.error.reason
