@@ -1,8 +1,11 @@
 """The batch runner: one :class:`FileResult` per file, never an exception halfway.
 
 Each file is read once; the byte pre-filter drops files that cannot hold a reference; the
-rest are parsed, checked and (for ``fix``) rewritten. Large runs are spread over a
-``ProcessPoolExecutor`` in chunks; a rich progress bar is shown only when stderr is a TTY.
+rest are parsed (``check``: only the statements that matter), checked and (for ``fix``)
+rewritten. With a :class:`~import_guard.cache.Cache`, a file whose stat signature is unchanged
+is not read at all, and one whose content hash is unchanged is not parsed. Large runs are
+spread over a ``ProcessPoolExecutor`` in chunks; a rich progress bar is shown only when stderr
+is a TTY. An exception of ours on one file becomes that file's ``failed`` result (IG901).
 """
 
 from __future__ import annotations
