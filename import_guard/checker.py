@@ -11,6 +11,7 @@ The matches carry everything the fixer needs, so the fixer never re-decides what
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -115,12 +116,14 @@ def _target_for(rm: RemovedModule, alias: Alias) -> Target | NameRule:
     return Target(rule.module, rule.new_name, bind)
 
 
-def _match_star(stmt: ImportStmt, rm: RemovedModule, text: str) -> StmtMatch:
+def _match_star(
+    stmt: ImportStmt, rm: RemovedModule, text: str, tree: ast.Module | None
+) -> StmtMatch:
     """``from a.b import *``: the replacement's star, plus each moved name the file uses."""
     star = (None, Target(rm.replacement, "*"))
     if not rm.names:
         return StmtMatch(stmt, rm, moved=(star,))
-    needed = free_names(text)
+    needed = free_names(text, tree)
     if needed is None:
         return StmtMatch(
             stmt,
@@ -154,11 +157,12 @@ def _match_from(
     idx: _Index,
     text: str,
     chains: dict[str, list[AttrChain]],
+    tree: ast.Module | None,
 ) -> StmtMatch | None:
     rm = idx.exact(absolute)
     if rm is not None:
         if stmt.star:
-            return _match_star(stmt, rm, text)
+            return _match_star(stmt, rm, text, tree)
         moved: list[tuple[Alias | None, Target]] = []
         kept: list[Alias] = []
         rules: list[NameRule] = []
@@ -369,7 +373,7 @@ def check(
                 *resolve_relative_all(modules, is_package, stmt.level, stmt.module)
             ]
             for candidate in resolved or [None]:
-                matched = _match_from(stmt, candidate, idx, src.text, chains)
+                matched = _match_from(stmt, candidate, idx, src.text, chains, ex.tree)
                 if matched is not None:
                     result.stmts.append(matched)
                     break

@@ -116,7 +116,11 @@ def _walk(tree: ast.Module, hot: list[int] | None) -> Iterator[ast.AST]:
 
 
 def _extract_ast(
-    src: Source, tree: ast.Module, targets: frozenset[str], hot: list[int] | None
+    src: Source,
+    tree: ast.Module,
+    targets: frozenset[str],
+    hot: list[int] | None,
+    complete: bool = True,
 ) -> Extraction:
     off = src.offset_from_bytes
     top = {id(n) for n in tree.body}
@@ -205,7 +209,15 @@ def _extract_ast(
     barriers = tuple(n.lineno for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom)))
     starts = {c.start for c in chains}
     root_uses = frozenset(name for name, at in root_names if at not in starts)
-    return Extraction(ordered(imports), ordered(dynamic), chains, "ast", barriers, root_uses, tree)
+    return Extraction(
+        ordered(imports),
+        ordered(dynamic),
+        chains,
+        "ast",
+        barriers,
+        root_uses,
+        tree if complete else None,  # a tree of some statements only is not kept
+    )
 
 
 def _ast_parse(text: str) -> ast.Module:
@@ -290,7 +302,7 @@ def _extract(
     if offsets and not whole:
         part = _parse_hot_statements(src, offsets)
         if part is not None:
-            return _extract_ast(src, part, targets, _lines_of(src, offsets))
+            return _extract_ast(src, part, targets, _lines_of(src, offsets), complete=False)
     try:
         tree = _ast_parse(src.text)
     except (SyntaxError, ValueError) as exc:

@@ -99,7 +99,8 @@ class Extraction:
     grammar: str
     barriers: tuple[int, ...] = ()
     root_uses: frozenset[str] = frozenset()
-    # The ``ast`` tree it came from (None from LibCST), kept for a second walk; not compared.
+    # The whole file's ``ast`` tree (None from LibCST or a parse of some statements only),
+    # kept for a second walk; not compared.
     tree: ast.Module | None = field(default=None, compare=False, repr=False)
 
 

@@ -84,18 +84,20 @@ def blocked_alias(rm: RemovedModule, bind: str, uses: list[AttrChain]) -> str | 
     )
 
 
-def free_names(text: str) -> frozenset[str] | None:
-    """Names ``text`` reads and never binds (builtins left out); None if it does not parse.
+def free_names(text: str, tree: ast.Module | None = None) -> frozenset[str] | None:
+    """Names ``text`` (whose whole tree is ``tree``, if already parsed) reads and never binds
+    (builtins left out); None if it does not parse.
 
     Scopes are not told apart: a name bound anywhere counts as bound everywhere, so the list
     can only be too short for names a function binds locally, never list a bound name.
     """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None
+    if tree is None:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                tree = ast.parse(text)
+        except (SyntaxError, ValueError):
+            return None
     loads: set[str] = set()
     bound: set[str] = set()
     for node in ast.walk(tree):
