@@ -35,7 +35,7 @@ def serve(args: argparse.Namespace) -> None:
     """Start uvicorn with settings from flags, then environment, then defaults."""
     import uvicorn
 
-    from netra_backend.app import log_redaction
+    from netra_backend.app import log_format
     from netra_backend.app.config import Settings
     from netra_backend.app.http_protocol import uvicorn_options
     from netra_backend.app.main import create_app
@@ -77,7 +77,7 @@ def serve(args: argparse.Namespace) -> None:
         # Open sockets and runs get this long at shutdown; a client that stopped reading
         # cannot hold the process past it.
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-        log_config=log_redaction.uvicorn_log_config(),
+        log_config=log_format.log_config(settings.log_format, settings.log_level),
         # h11 with our head limits (httptools has no header size limit); idle timeout.
         **uvicorn_options(settings),
     )

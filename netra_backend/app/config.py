@@ -8,7 +8,7 @@ against is a setting here, documented in the README.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -63,6 +63,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
     log_level: str = "info"
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="text: uvicorn's lines; json: one JSON object per line (log_format.py).",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token GET /metrics requires (16+ characters); unset: /metrics is open.",
+    )
 
     ws_max_message_bytes: int = Field(default=64 * 1024, ge=256, le=16 * 1024 * 1024)
     ws_rate_limit_per_second: float = Field(default=20.0, gt=0)
@@ -175,6 +183,18 @@ class Settings(BaseSettings):
         if value.lower() not in levels:
             raise ValueError(f"NETRA_LOG_LEVEL must be one of {sorted(levels)}, got {value!r}")
         return value.lower()
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _long_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("NETRA_METRICS_TOKEN must be at least 16 characters")
+        return value
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from netra_backend.app.catalog import router as catalog_router
 from netra_backend.app.config import Settings
 from netra_backend.app.http_errors import install_error_handlers
 from netra_backend.app.http_limits import BodyLimitMiddleware
+from netra_backend.app.metrics_route import METRICS_PATH, metrics_endpoint
 from netra_backend.app.services import Services
 from netra_backend.app.websocket_core.route import websocket_endpoint
 
@@ -53,6 +54,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(catalog_router)
     app.add_api_websocket_route("/api/ws", websocket_endpoint)
+    app.add_api_route(METRICS_PATH, metrics_endpoint, methods=["GET"], include_in_schema=False)
 
     @app.get("/api/health", tags=["health"])
     async def health() -> dict[str, str]:

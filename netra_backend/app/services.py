@@ -36,6 +36,7 @@ from netra_backend.app.db import (
 from netra_backend.app.db.redis_log import RedisEventLog
 from netra_backend.app.db.runs import INTERRUPTED
 from netra_backend.app.errors import StorageError
+from netra_backend.app.metrics import Metrics
 from netra_backend.app.redis_mode import RedisMode
 from netra_backend.app.websocket_core.canonical_imports import EventType, UserEventHub
 from netra_backend.app.websocket_core.codes import CloseCode
@@ -92,6 +93,7 @@ class Services:
     runtime: AgentRuntime
     login_throttle: LoginThrottle
     redis: RedisMode | None = None
+    metrics: Metrics = field(default_factory=Metrics)
     _housekeeping: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -129,6 +131,7 @@ class Services:
             ),
             admission=None if redis is None else redis.admit_run,
         )
+        metrics = hub.metrics = log.metrics = runtime.metrics = Metrics()
         if redis is not None:
             redis.directory.inner = recorder
             await redis.attach(hub, runtime)
@@ -152,6 +155,7 @@ class Services:
                 settings.login_window_seconds,
             ),
             redis=redis,
+            metrics=metrics,
         )
         services._housekeeping = asyncio.create_task(services._keep_house(), name="housekeeping")
         return services

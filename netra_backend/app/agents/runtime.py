@@ -29,6 +29,7 @@ from netra_backend.app.errors import (
     RunCancelled,
     StorageError,
 )
+from netra_backend.app.metrics import Metrics, unserved
 from netra_backend.app.plans import DEFAULT_PLAN_LIMITS, PlanTable, RunQuota, Subscription
 from netra_backend.app.websocket_core.events import EventType
 
@@ -155,6 +156,7 @@ class AgentRuntime:
         self._work: dict[str, asyncio.Task[JSONDict]] = {}
         self._active: dict[str, set[str]] = {}
         self._stopping = False
+        self.metrics: Metrics = unserved()
 
     def active_runs(self, user_id: str) -> int:
         """How many runs of ``user_id`` are in flight."""
@@ -364,10 +366,14 @@ class AgentRuntime:
         # The event log commits a terminal event before this returns; if it never can (the
         # server stops with the database unreachable) the run's events were never delivered,
         # and the next start settles the run as interrupted.
+        request = run._request
+        self.metrics.run_ended(request.agent, event_type, data["duration_ms"] / 1000)
         try:
             await run.emit(event_type, data)
         except StorageError:
             logger.error("run %s ended but its terminal event was not committed", run.run_id)
+        ids = {"run_id": run.run_id, "user_id": request.user_id}
+        logger.info("run %s of %s ended: %s", run.run_id, request.agent, event_type, extra=ids)
 
     async def _record(self, method: str, *args: Any) -> None:
         # A database hiccup must not cost the user their live events: log it and go on.

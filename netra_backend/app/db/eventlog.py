@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from netra_backend.app.db.models import Event, EventCursor, Run, RunStatus, utcn
 from netra_backend.app.db.session import Database, json_dumps
 from netra_backend.app.db.sqlite_batch import write_batch
 from netra_backend.app.errors import StorageError
+from netra_backend.app.metrics import Metrics, unserved
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,7 @@ class EventLogWriter:
         self.commits = 0
         self.failures = 0
         """Commits that failed for the database's sake (not refused content)."""
+        self.metrics: Metrics = unserved()
         self._upsert_cursor = _upsert_cursor_statement(db.dialect)
 
     # --- enqueueing (never waits on the database) ---------------------------------------
@@ -269,8 +272,10 @@ class EventLogWriter:
                 await self._wake.wait()
                 continue
             ops = self._take()
+            started = time.perf_counter()
             committed, rest = await self._commit_all(ops)
             if committed:
+                self.metrics.log_committed(len(committed), time.perf_counter() - started)
                 delay = self._retry
                 if not self.healthy:
                     logger.warning("event log commits again")

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from netra_backend.app.db import BatchLoader, EventLogWriter, EventStore, LoggedEvent
 from netra_backend.app.db.redis_log import RedisEventLog
 from netra_backend.app.errors import ManagerMisuseError, StorageError
+from netra_backend.app.metrics import Metrics, unserved
 from netra_backend.app.websocket_core.codes import CloseCode, ResumeFailure
 from netra_backend.app.websocket_core.context import UserWebSocketContext
 from netra_backend.app.websocket_core.events import (
@@ -36,6 +37,7 @@ from netra_backend.app.websocket_core.events import (
     EventSequence,
     build_envelope,
     encode,
+    stamped_at,
 )
 from netra_backend.app.websocket_core.session import Session
 
@@ -61,11 +63,13 @@ class UserStream:
         """The last ``seq`` that is durable and has been handed to the connections."""
         self.contexts: dict[str, UserWebSocketContext] = {}
 
-    async def fan_out(self, seq: int, text: str) -> None:
-        """Hand one committed event to every connection of the user."""
+    async def fan_out(self, seq: int, text: str, made: float | None = None) -> None:
+        """Hand one committed event to every connection of the user (``made``: its
+        timestamp as ``time.time()``, read from ``text`` when not given)."""
         self.committed = max(self.committed, seq)
+        made = stamped_at(text) if made is None else made  # for the delivery-latency metric
         for context in list(self.contexts.values()):
-            await context.websocket_manager.deliver(self.user_id, seq, text)
+            await context.websocket_manager.deliver(self.user_id, seq, text, made)
 
 
 class UserEventHub:
@@ -82,6 +86,7 @@ class UserEventHub:
         self._delivering = asyncio.Lock()
         self._leaving: set[asyncio.Task[None]] = set()
         self.resets = 0
+        self.metrics: Metrics = unserved()
 
     async def load(self, user_id: str) -> UserStream:
         """The user's stream, its numbering read from the log the first time.
@@ -178,6 +183,7 @@ class UserEventHub:
         log's backlog is over its high-water mark.
         """
         now = datetime.now(UTC)
+        self.metrics.event_sent(event_type)
         if self.redis is not None:
             return await self._publish_redis(user_id, event_type, data, run_id, now, wait)
         stream = await self.load(user_id)
@@ -203,7 +209,7 @@ class UserEventHub:
         for event in events:
             stream = self._streams.get(event.user_id)
             if stream is not None:
-                await stream.fan_out(event.seq, event.body)
+                await stream.fan_out(event.seq, event.body, event.created_at.timestamp())
 
     # --- Redis mode ------------------------------------------------------------------------
 

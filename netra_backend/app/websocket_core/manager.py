@@ -115,12 +115,14 @@ class UnifiedWebSocketManager:
         """Send an already-numbered envelope of this manager's user to every connection."""
         return await self.deliver(self.user_id, int(envelope.get("seq", 0)), encode(envelope))
 
-    async def deliver(self, user_id: str, seq: int, text: str) -> int:
+    async def deliver(self, user_id: str, seq: int, text: str, made: float = 0.0) -> int:
         """Send one encoded event of ``user_id`` to every connection; return how many got it.
 
         Raises :class:`CrossUserEmitError` (nothing is sent) for another user's event. A
-        connection that has ``deliver_event(seq, text)`` (the server's, which may hold events
-        back while it replays history) gets that call; others get ``send_text``.
+        connection that has ``deliver_event(seq, text, made)`` (the server's, which may hold
+        events back while it replays history) gets that call; others get ``send_text``.
+        ``made`` is the event's timestamp (``time.time()``; 0.0 unknown), for the
+        delivery-latency metric.
         """
         if user_id != self.user_id:
             raise CrossUserEmitError(self.user_id, user_id)
@@ -129,12 +131,15 @@ class UnifiedWebSocketManager:
             try:
                 deliver_event = getattr(websocket, "deliver_event", None)
                 if deliver_event is not None:
-                    deliver_event(seq, text)
+                    deliver_event(seq, text, made)
                 else:
                     await websocket.send_text(text)
             except Exception:
                 logger.info(
-                    "dropping connection %s of user %s: send failed", client_id, self.user_id
+                    "dropping connection %s of user %s: send failed",
+                    client_id,
+                    self.user_id,
+                    extra={"user_id": self.user_id},
                 )
                 self._connections.pop(client_id, None)
             else:

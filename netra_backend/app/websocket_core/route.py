@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from netra_backend.app.auth import VerifiedToken
 from netra_backend.app.errors import AuthError, ProtocolError, StorageError
+from netra_backend.app.metrics import ConnectionOutcome
 from netra_backend.app.websocket_core.codes import CloseCode, ErrorCode, ResumeFailure
 from netra_backend.app.websocket_core.context import UserWebSocketContext, create_websocket_manager
 from netra_backend.app.websocket_core.handshake import credentials_from_handshake, origin_allowed
@@ -58,15 +59,16 @@ class Connection:
         sending ``last`` if given."""
         self.sender.abort(code, reason, last=last)
 
-    def deliver_event(self, seq: int, text: str) -> None:
-        """A committed event of the user: sent now, held during a replay, or skipped."""
+    def deliver_event(self, seq: int, text: str, made: float = 0.0) -> None:
+        """A committed event of the user: sent now, held during a replay, or skipped
+        (``made``: its timestamp, for the delivery-latency metric)."""
         try:
             out = self.session.live(seq, text)
         except HeldEventsOverflow:
             self.sender.abort_too_slow()
             raise
         if out is not None:
-            self.sender.put(out)
+            self.sender.put(out, made)
 
 
 async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -80,6 +82,7 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     limit = settings.ws_max_connections_per_user
     client_id = uuid.uuid4().hex
     if not await _admit_socket(user_id, client_id, limit, services):
+        services.metrics.connection_attempt(ConnectionOutcome.OVER_LIMIT)
         reason = f"too many connections: the limit is {limit} per user"
         await websocket.close(CloseCode.POLICY, reason)
         return
@@ -118,6 +121,7 @@ async def _serve(websocket: WebSocket, services: Any, token: VerifiedToken, clie
         settings.ws_send_queue_size,
         max_chars=settings.ws_send_queue_bytes,
         write_timeout=settings.ws_send_timeout_seconds,
+        metrics=services.metrics,
     )
     session = Session(
         SessionLimits(
@@ -132,6 +136,7 @@ async def _serve(websocket: WebSocket, services: Any, token: VerifiedToken, clie
     connection = Connection(session, sender)
     await context.websocket_manager.add_connection(context.websocket_client_id, connection)
     services.hub.attach(context)
+    services.metrics.connection_attempt(ConnectionOutcome.ACCEPTED)
     try:
         await services.hub.watch(user_id)
         async with sender.running():
@@ -149,12 +154,14 @@ async def _serve(websocket: WebSocket, services: Any, token: VerifiedToken, clie
             finally:
                 sender.on_dead = None
     finally:
+        services.metrics.connection_closed()
         services.hub.detach(context)
         await context.websocket_manager.remove_connection(context.websocket_client_id)
 
 
 async def _authenticate(websocket: WebSocket, services: Any) -> VerifiedToken | None:
     if not origin_allowed(websocket.headers, services.settings.allowed_origins):
+        services.metrics.connection_attempt(ConnectionOutcome.ORIGIN_REFUSED)
         await websocket.close()  # before accept: HTTP 403, and the token is never looked at
         return None
     subprotocols = websocket.scope.get("subprotocols") or []
@@ -170,12 +177,14 @@ async def _authenticate(websocket: WebSocket, services: Any) -> VerifiedToken | 
             raise AuthError("the token's user no longer exists")
         await services.hub.load(token.user_id)
     except AuthError as exc:
+        services.metrics.connection_attempt(ConnectionOutcome.AUTH_FAILED)
         # Accept, then close: a close code and reason reach every client, whereas refusing
         # the handshake only shows an HTTP 403 without saying why.
         await websocket.accept(subprotocol=subprotocol)
         await websocket.close(CloseCode.UNAUTHORIZED, str(exc)[:120])
         return None
     except StorageError:
+        services.metrics.connection_attempt(ConnectionOutcome.UNAVAILABLE)
         logger.exception("could not look up the user of a WebSocket handshake")
         await websocket.accept(subprotocol=subprotocol)
         await websocket.close(
@@ -302,7 +311,9 @@ async def _resume(last_seq: int, user_id: str, connection: Connection, services:
                 break
             after = rows[-1][0]
     except StorageError:
-        logger.exception("could not replay the event log of user %s", user_id)
+        logger.exception(
+            "could not replay the event log of user %s", user_id, extra={"user_id": user_id}
+        )
         for text in session.abort_replay():
             sender.put(text)
         error = ProtocolError(

@@ -10,16 +10,22 @@ that; a client that stopped reading entirely: the kernel buffers fill and the wr
 
 A replay uses :meth:`send_wait`, which waits for room instead of overflowing: history is
 sent as fast as the client reads it.
+
+Metrics: a live event queued with its ``made`` time (the event's timestamp, ``time.time()``)
+is observed in ``netra_event_delivery_seconds`` once its write returns; each 1013 close counts
+in ``netra_slow_consumer_closes_total``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+from netra_backend.app.metrics import Metrics, unserved
 from netra_backend.app.websocket_core.codes import CloseCode
 
 CLOSE_TOO_SLOW = CloseCode.TRY_AGAIN_LATER
@@ -46,12 +52,17 @@ class QueuedSender:
         *,
         max_chars: int = 8 * 1024 * 1024,
         write_timeout: float = 10.0,
+        metrics: Metrics | None = None,
     ) -> None:
         self._websocket = websocket
         self._max_frames = max_frames
         self._max_chars = max_chars
         self._write_timeout = write_timeout
-        self._queue: deque[str] = deque()
+        self._queue: deque[tuple[str, float]] = deque()
+        """Frames to write, each with its event's ``made`` time (0.0: not an event)."""
+        metrics = metrics if metrics is not None else unserved()
+        self._observe_delivery = metrics.observe_delivery
+        self._slow_consumer_closed = metrics.slow_consumer_closed
         self._chars = 0
         self._closed = False
         self._close_with: tuple[int, str] | None = None
@@ -84,14 +95,15 @@ class QueuedSender:
         """Queue one frame; raises :class:`SenderClosedError` if the connection is done."""
         self.put(data)
 
-    def put(self, data: str) -> None:
-        """Queue one frame without waiting (see :meth:`send_text`)."""
+    def put(self, data: str, made: float = 0.0) -> None:
+        """Queue one frame without waiting (see :meth:`send_text`); ``made`` is a live
+        event's timestamp (``time.time()``), observed as its delivery latency once written."""
         if self._closed:
             raise SenderClosedError("connection closed")
         if len(self._queue) >= self._max_frames or self._chars + len(data) > self._max_chars:
             self._fail(too_slow=True)
             raise SenderClosedError("client too slow: send queue full")
-        self._queue.append(data)
+        self._queue.append((data, made))
         self._chars += len(data)
         self._idle.clear()
         self._ready.set()
@@ -158,6 +170,8 @@ class QueuedSender:
             close = (CLOSE_TOO_SLOW, "client too slow")
         if close is not None and self._close_with is None:
             self._close_with = close
+            if too_slow:
+                self._slow_consumer_closed()
             self._idle.clear()  # set again once the writer has sent the close
         self._room.set()
         self._ready.set()
@@ -188,7 +202,7 @@ class QueuedSender:
                 self._ready.clear()
                 await self._ready.wait()
                 continue
-            text = self._queue[0]
+            text, made = self._queue[0]
             self._write_since = loop.time()
             try:
                 await self._websocket.send_text(text)
@@ -204,6 +218,8 @@ class QueuedSender:
                 self._drain()
                 return
             self._write_since = None
+            if made:
+                self._observe_delivery(time.time() - made)
             self._queue.popleft()
             self._chars -= len(text)
             if not self._room.is_set() and (
