@@ -54,10 +54,10 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, None)
             if value is not None:
                 entry[name] = redact(str(value))
-        if record.name == "uvicorn.access" and isinstance(record.args, tuple):
-            if len(record.args) == len(ACCESS_FIELDS):
-                for name, value in zip(ACCESS_FIELDS, record.args, strict=True):
-                    entry[name] = redact(value) if isinstance(value, str) else value
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) == 5:
+            for name, value in zip(ACCESS_FIELDS, args, strict=True):
+                entry[name] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
             entry["exception"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
