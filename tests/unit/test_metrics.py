@@ -143,3 +143,16 @@ def test_readme_metrics_table_names_exactly_the_exported_metrics() -> None:
     }
     rows = re.findall(r"^\| `(netra_[a-z_]+)` \| (\w+) \|", README.read_text(), re.MULTILINE)
     assert dict(rows) == exported
+
+
+def test_loop_histogram_buckets_are_upper_inclusive_like_prometheus() -> None:
+    metrics = Metrics()
+    for seconds in (0.0005, 0.0006, 10.0, 11.0):
+        metrics.observe_delivery(seconds)
+    samples = _samples(metrics)
+
+    def bucket(le: str) -> float:
+        return samples[("netra_event_delivery_seconds_bucket", (("le", le),))]
+
+    assert (bucket("0.0005"), bucket("0.001"), bucket("10.0"), bucket("+Inf")) == (1, 2, 3, 4)
+    assert samples[("netra_event_delivery_seconds_sum", ())] == pytest.approx(21.0011)
