@@ -259,6 +259,7 @@ class RedisMode:
             on_reconnect=hub.reconcile,
         )
         hub.redis, hub.fanout = self.log, self.fanout
+        self.fanout.metrics = hub.metrics
         await self.fanout.start()
 
     async def admit_run(self, user_id: str, run_id: str, subscription: Subscription) -> None:

@@ -23,6 +23,7 @@ from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from netra_backend.app.db.redis_log import RedisKeys
+from netra_backend.app.metrics import Metrics, unserved
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class RedisFanout:
         self._pubsub: Any = None
         self._task: asyncio.Task[None] | None = None
         self.reconnects = 0
+        self.metrics: Metrics = unserved()
 
     async def start(self) -> None:
         """Subscribe to the control channel and start listening."""
@@ -115,6 +117,7 @@ class RedisFanout:
                 except (RedisError, OSError):
                     continue
                 self.reconnects += 1
+                self.metrics.redis_reconnected()
                 delay = 0.1
                 logger.warning("Redis subscription re-established (reconnect %d)", self.reconnects)
                 await self._guarded(self._on_reconnect())

@@ -5,10 +5,13 @@ Redis that restarted without its data is detected (epoch) and every socket is to
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 import uuid
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import redis
 
@@ -66,6 +69,20 @@ async def test_a_dropped_subscription_loses_no_event(
         await watcher.close()
     assert on_watcher == on_runner
     assert on_runner[-1]["type"] == "agent_completed"
+    for server in (one, two):  # each counted its reconnect (it may still be backing off)
+        assert await _reconnects(server, at_least=1) >= 1
+
+
+async def _reconnects(server: InProcessServer, at_least: int) -> float:
+    async with httpx.AsyncClient() as client, asyncio.timeout(30):
+        while True:
+            metrics = (await client.get(server.base_url + "/metrics")).text
+            found = re.search(r"^netra_redis_reconnects_total (\S+)$", metrics, re.M)
+            assert found is not None, metrics[:500]
+            count = float(found[1])
+            if count >= at_least:
+                return count
+            await asyncio.sleep(0.1)
 
 
 async def test_a_redis_that_lost_its_data_makes_every_socket_resync(
