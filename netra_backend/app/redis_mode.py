@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +18,8 @@ from redis.exceptions import RedisError
 
 from netra_backend.app.agents.runtime import AgentRuntime, RunRecorder
 from netra_backend.app.config import Settings
-from netra_backend.app.db.redis_log import RedisEventLog, RedisKeys
-from netra_backend.app.errors import ProtocolError, StorageError
+from netra_backend.app.db.redis_log import RedisEventLog, RedisKeys, translate_redis_errors
+from netra_backend.app.errors import ProtocolError
 from netra_backend.app.plans import DEFAULT_PLAN_LIMITS, PlanLimits, PlanTable, Subscription
 from netra_backend.app.websocket_core.canonical_imports import UserEventHub
 from netra_backend.app.websocket_core.redis_fanout import RedisFanout
@@ -109,7 +108,7 @@ class RunDirectory:
     async def admit_run(self, user_id: str, run_id: str, limits: PlanLimits, plan: str) -> None:
         """Count a run of ``user_id`` against their plan on every instance, or refuse it
         (``rate_limited`` with ``retry_after``)."""
-        with _unavailable("check the plan's run limits"):
+        with translate_redis_errors("check the plan's run limits"):
             verdict, wait_ms = await self._admit_run(
                 keys=[
                     self._key(user_id, "running"),
@@ -143,7 +142,7 @@ class RunDirectory:
 
     async def admit_socket(self, user_id: str, connection_id: str, limit: int) -> bool:
         """Count a socket of ``user_id`` on every instance; False when over ``limit``."""
-        with _unavailable("check the connection limit"):
+        with translate_redis_errors("check the connection limit"):
             admitted = await self._admit_socket(
                 keys=[self._key(user_id, "sockets")], args=[connection_id, limit, self._lease_ms]
             )
@@ -164,7 +163,7 @@ class RunDirectory:
         keys += [self._key(user, "sockets") for user in self._sockets.values()]
         members += list(self._sockets)
         for start in range(0, len(keys), 500):
-            with _unavailable("refresh leases"):
+            with translate_redis_errors("refresh leases"):
                 await self._refresh(
                     keys=keys[start : start + 500],
                     args=[*members[start : start + 500], self._lease_ms],
@@ -221,8 +220,8 @@ class RedisMode:
     keys: RedisKeys
     directory: RunDirectory
     fanout: RedisFanout | None = None
+    plans: PlanTable = DEFAULT_PLAN_LIMITS
     _runtime: AgentRuntime | None = None
-    _settings_plans: PlanTable = DEFAULT_PLAN_LIMITS
 
     @classmethod
     async def connect(cls, settings: Settings) -> RedisMode:
@@ -243,9 +242,7 @@ class RedisMode:
         )
         await log.start()
         directory = RunDirectory(client, keys, instance_id, 2 * settings.run_lease_seconds)
-        mode = cls(client, log, keys, directory)
-        mode._settings_plans = settings.plan_limits
-        return mode
+        return cls(client, log, keys, directory, plans=settings.plan_limits)
 
     async def attach(self, hub: UserEventHub, runtime: AgentRuntime) -> None:
         """Deliver through ``hub`` and let control messages reach ``runtime``."""
@@ -264,7 +261,7 @@ class RedisMode:
 
     async def admit_run(self, user_id: str, run_id: str, subscription: Subscription) -> None:
         """The runtime's shared admission: the user's plan limits across every instance."""
-        limits = self._settings_plans.of(subscription)
+        limits = self.plans.of(subscription)
         await self.directory.admit_run(user_id, run_id, limits, subscription.value)
 
     async def _control(self, message: str) -> None:
@@ -279,11 +276,3 @@ class RedisMode:
             await self.fanout.close()
         await self.log.close()
         await self.client.aclose()
-
-
-@contextlib.contextmanager
-def _unavailable(operation: str) -> Iterator[None]:
-    try:
-        yield
-    except (RedisError, OSError) as exc:
-        raise StorageError(operation) from exc

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +132,7 @@ class RedisEventLog:
 
     async def read_epoch(self, *, adopt: bool = False) -> str:
         """The epoch in Redis; with ``adopt``, set a new one when there is none."""
-        with _translated("read the log's epoch"):
+        with translate_redis_errors("read the log's epoch"):
             if adopt:
                 await self.client.set(self.keys.epoch, uuid.uuid4().hex, nx=True)
             value = await self.client.get(self.keys.epoch)
@@ -235,19 +236,19 @@ class RedisEventLog:
         """``{user_id: last seq}`` of those of ``user_ids`` that have one."""
         if not user_ids:
             return {}
-        with _translated("read users' last seq"):
+        with translate_redis_errors("read users' last seq"):
             values = await self.client.mget([self.keys.seq(user) for user in user_ids])
         return {user: int(value) for user, value in zip(user_ids, values, strict=True) if value}
 
     async def oldest_seq(self, user_id: str) -> int | None:
         """The smallest retained ``seq`` of the user, or None when nothing is retained."""
-        with _translated("read the oldest event"):
+        with translate_redis_errors("read the oldest event"):
             rows: Any = await self.client.xrange(self.keys.stream(user_id), count=1)
         return _seq_of(rows[0][0]) if rows else None
 
     async def page(self, user_id: str, after: int, limit: int) -> list[tuple[int, str]]:
         """Up to ``limit`` events of the user with ``seq > after``, as ``(seq, body)``."""
-        with _translated("read the event log"):
+        with translate_redis_errors("read the event log"):
             rows: Any = await self.client.xrange(
                 self.keys.stream(user_id), min=f"({after}-0", max="+", count=limit
             )
@@ -278,7 +279,8 @@ def _text(value: bytes | str) -> str:
 
 
 @contextlib.contextmanager
-def _translated(operation: str) -> Any:
+def translate_redis_errors(operation: str) -> Iterator[None]:
+    """The Redis seam: redis-py's (and the socket's) errors become :class:`StorageError`."""
     try:
         yield
     except (RedisError, OSError) as exc:
