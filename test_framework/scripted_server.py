@@ -5,7 +5,7 @@ Run as ``python test_framework/scripted_server.py serve --port P``: the real com
 built-in agents plus ``slow_steps``, a scripted agent for tests that need a run to last (the
 browser's Cancel button, steps arriving over time). It thinks ``context.steps`` times (default
 12), ``context.delay`` seconds apart (default 0.15), and streams its reply as
-``agent_message_delta`` events when the runtime offers ``message_delta``.
+``agent_message_delta`` events.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from netra_backend import cli
 from netra_backend.app import services
 from netra_backend.app.agents.base import AgentRequest, FunctionAgent, JSONDict, RunHandle
-from netra_backend.app.agents.builtin import BUILTIN_AGENTS
+from netra_backend.app.agents.builtin import BUILTIN_AGENTS, BUILTIN_TOOLS
 from netra_backend.app.agents.registry import AgentRegistry
 
 LAUNCHER = Path(__file__).resolve()
@@ -35,16 +34,16 @@ async def slow_steps(request: AgentRequest, run: RunHandle) -> JSONDict:
         await run.think(f"Step {step} of {steps}")
         await asyncio.sleep(delay)
     words = ["Finished", "all", str(steps), "steps."]
-    stream: Any = getattr(run, "message_delta", None)
-    if stream is not None:
-        for index, word in enumerate(words):
-            await stream("reply", word if index == 0 else " " + word)
+    for index, word in enumerate(words):
+        await run.message_delta("reply", word if index == 0 else " " + word)
     return {"reply": " ".join(words), "steps": steps}
 
 
 def scripted_registry() -> AgentRegistry:
     """The built-in agents and the scripted ones."""
-    return AgentRegistry([*BUILTIN_AGENTS, FunctionAgent("slow_steps", slow_steps, "Slow steps")])
+    return AgentRegistry(
+        [*BUILTIN_AGENTS, FunctionAgent("slow_steps", slow_steps, "Slow steps")], BUILTIN_TOOLS
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

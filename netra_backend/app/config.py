@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from netra_backend.app.origins import normalize_origin
@@ -175,6 +175,60 @@ class Settings(BaseSettings):
             "the server's own origin only. Handshakes without an Origin header always pass."
         ),
     )
+
+    llm_base_url: str | None = Field(
+        default=None,
+        description=(
+            "OpenAI-compatible chat-completions endpoint for the assistant agent "
+            "(e.g. http://127.0.0.1:11434/v1 for Ollama); unset: the assistant is off."
+        ),
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        description="The provider's API key, sent as a Bearer token; never logged.",
+    )
+    llm_model: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Model name the provider serves (required with NETRA_LLM_BASE_URL).",
+    )
+    llm_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Connecting to the provider, and the longest wait for its next chunk.",
+    )
+    llm_max_tool_rounds: int = Field(
+        default=4,
+        ge=0,
+        le=32,
+        description="Model responses with tool calls per run; then it must answer in text.",
+    )
+    llm_max_history_tokens: int = Field(
+        default=3000,
+        ge=0,
+        description="Earlier turns of a conversation sent as context (estimated as chars / 4).",
+    )
+    agents: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description=(
+            "Plug-ins to load besides the netra.agents entry points, comma-separated "
+            "module:attr references (an Agent, a Tool, or a factory returning them)."
+        ),
+    )
+
+    @field_validator("agents", mode="before")
+    @classmethod
+    def _split_agents(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @model_validator(mode="after")
+    def _llm_needs_a_model(self) -> Settings:
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("NETRA_LLM_MODEL is required when NETRA_LLM_BASE_URL is set")
+        return self
 
     @field_validator("log_level")
     @classmethod

@@ -12,6 +12,7 @@
     ├── AgentError                     an agent run failed; ``code`` goes into ``agent_failed``
     │   ├── InvalidContextError        ``context`` of an ``agent_request`` is unusable
     │   ├── AgentTimeoutError          the run (or one tool call) ran out of time
+    │   ├── ProviderError              the model provider failed (``provider_*`` codes)
     │   └── RunCancelled               the user cancelled the run (``agent_cancelled``)
     ├── StorageError                   the database failed (translated at the db seam)
     └── ManagerMisuseError (also RuntimeError)
@@ -105,6 +106,10 @@ class AgentError(NetraError):
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
 
+    def as_dict(self) -> dict[str, Any]:
+        """``{code, message}`` as sent in ``agent_failed`` and recorded with the run."""
+        return {"code": self.code, "message": self.message}
+
     def __reduce__(self) -> Any:
         return (_agent_error, (type(self), self.message, self.code))
 
@@ -145,12 +150,45 @@ class RunCancelled(AgentError):
     def __init__(self) -> None:
         super().__init__("the run was cancelled by its user")
 
-    def as_dict(self) -> dict[str, str]:
-        """``{code, message}`` as recorded with the run."""
-        return {"code": self.code, "message": self.message}
-
     def __reduce__(self) -> Any:
         return (type(self), ())
+
+
+class ProviderError(AgentError):
+    """A model provider failed: ``code`` is one of the ``provider_*`` run error codes.
+
+    ``status`` is the provider's HTTP status when it answered; ``retry_after`` (seconds) is
+    set when a rate-limited provider said when to come back. The message never holds the
+    API key or the provider's response body.
+    """
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, code=code)
+        self.status = status
+        self.retry_after = retry_after
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{code, message}`` plus ``status`` and ``retry_after`` when known."""
+        out = super().as_dict()
+        if self.status is not None:
+            out["status"] = self.status
+        if self.retry_after is not None:
+            out["retry_after"] = self.retry_after
+        return out
+
+    def __reduce__(self) -> Any:
+        return (
+            type(self),
+            (self.code, self.message),
+            {"status": self.status, "retry_after": self.retry_after},
+        )
 
 
 class StorageError(NetraError):

@@ -229,6 +229,7 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._housekeeping
         await self.runtime.shutdown(self.settings.shutdown_grace_seconds)
+        await self.registry.aclose()
         if self.redis is not None:
             await self.redis.close()
         await self.log.close(grace=self.settings.shutdown_grace_seconds)

@@ -2,8 +2,9 @@
 
 The runtime owns ordering, persistence and delivery. An agent only:
 
-* reads its :class:`AgentRequest` (``message`` and ``context``);
-* reports progress with ``await run.think(text)``;
+* reads its :class:`AgentRequest` (``message``, ``context`` and ``conversation_id``);
+* reports progress with ``await run.think(text)``, and streams reply text with
+  ``await run.message_delta(message_id, delta)``;
 * calls tools through ``await run.use_tool(tool, arguments)``, which makes the runtime emit a
   ``tool_executing``/``tool_completed`` pair around the call;
 * returns its result (a JSON-able ``dict``), or raises :class:`AgentError` (for example
@@ -31,15 +32,21 @@ class AgentRequest:
     message: str
     context: Mapping[str, Any] = field(default_factory=dict)
     request_id: str | None = None
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Tool:
-    """A named function an agent can call; ``func`` takes keyword arguments, sync or async."""
+    """A named function an agent can call; ``func`` takes keyword arguments, sync or async.
+
+    ``parameters`` is the JSON schema (an ``object`` schema) of those keyword arguments; only
+    tools that have one are offered to a model, which needs it to call them.
+    """
 
     name: str
     description: str
     func: Callable[..., Any]
+    parameters: JSONDict | None = None
 
     async def invoke(self, arguments: Mapping[str, Any]) -> Any:
         """Call the tool with ``arguments`` and return its (JSON-able) result.
@@ -67,6 +74,10 @@ class RunHandle(Protocol):
 
     async def use_tool(self, tool: Tool, arguments: Mapping[str, Any]) -> Any:
         """Run ``tool``, emitting ``tool_executing`` before and ``tool_completed`` after."""
+        ...
+
+    async def message_delta(self, message_id: str, delta: str) -> None:
+        """Emit an ``agent_message_delta``: the next piece of the reply ``message_id``."""
         ...
 
 

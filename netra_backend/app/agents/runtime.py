@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import orjson
 
 from netra_backend.app.agents.base import AgentRequest, JSONDict, Tool
+from netra_backend.app.agents.conversations import ConversationLocks
 from netra_backend.app.agents.registry import AgentRegistry
 from netra_backend.app.db import RunStatus
 from netra_backend.app.errors import (
@@ -88,6 +89,11 @@ class _Run:
         self.thought = True
         await self.emit(EventType.AGENT_THINKING, {"text": str(text)})
 
+    async def message_delta(self, message_id: str, delta: str) -> None:
+        if delta:
+            data = {"message_id": str(message_id), "delta": str(delta)}
+            await self.emit(EventType.AGENT_MESSAGE_DELTA, data)
+
     async def use_tool(self, tool: Tool, arguments: Mapping[str, Any]) -> Any:
         if not self.thought:
             await self.think(f"Using the {tool.name} tool")
@@ -155,6 +161,7 @@ class AgentRuntime:
         self._cancelled: set[str] = set()
         self._work: dict[str, asyncio.Task[JSONDict]] = {}
         self._active: dict[str, set[str]] = {}
+        self.conversations = ConversationLocks()
         self._stopping = False
         self.metrics: Metrics = unserved()
 
@@ -189,13 +196,14 @@ class AgentRuntime:
         message: str,
         context: Mapping[str, Any] | None = None,
         request_id: str | None = None,
+        conversation_id: str | None = None,
         subscription: Subscription = Subscription.FREE,
     ) -> str:
         """Validate and start a run as its own task; return its ``run_id``.
 
         ``subscription`` is the user's plan, whose limits apply. Raises :class:`ProtocolError`
-        (``unknown_agent``, ``rate_limited``, ``server_busy``, ``storage_unavailable``,
-        ``shutting_down``) before anything is emitted or recorded.
+        (``unknown_agent``, ``conversation_busy``, ``rate_limited``, ``server_busy``,
+        ``storage_unavailable``, ``shutting_down``) before anything is emitted or recorded.
         """
         if self._stopping:
             raise ProtocolError("shutting_down", "the server is shutting down; try again shortly")
@@ -212,16 +220,19 @@ class AgentRuntime:
                 retry_after=1.0,
             )
         if self.registry.get(agent) is None:
-            raise ProtocolError(
-                "unknown_agent", f"unknown agent {agent!r}; available: {self.registry.names()}"
-            )
+            raise ProtocolError("unknown_agent", self.registry.unknown_agent_message(agent))
+        # Before the plan's counters: a refused request must not use up the user's quota.
+        self.conversations.ensure_free(user_id, conversation_id)
         self.quota.admit(user_id, subscription, self.active_runs(user_id))
         run_id = uuid.uuid4().hex
+        # Taken before the first await, so a second request arriving meanwhile is refused.
+        self.conversations.acquire(user_id, conversation_id, run_id)
         if self._admission is not None:
             try:
                 await self._admission(user_id, run_id, subscription)
             except BaseException:
                 self.quota.refund(user_id)
+                self.conversations.release(user_id, conversation_id, run_id)
                 raise
         request = AgentRequest(
             run_id=run_id,
@@ -230,6 +241,7 @@ class AgentRuntime:
             message=message,
             context=dict(context or {}),
             request_id=request_id,
+            conversation_id=conversation_id,
         )
         self._active.setdefault(user_id, set()).add(request.run_id)
         self._owners[request.run_id] = user_id
@@ -275,6 +287,7 @@ class AgentRuntime:
         self._release(request)
 
     def _release(self, request: AgentRequest) -> None:
+        self.conversations.release(request.user_id, request.conversation_id, request.run_id)
         active = self._active.get(request.user_id)
         if active is not None:
             active.discard(request.run_id)
@@ -284,17 +297,14 @@ class AgentRuntime:
     async def _execute(self, request: AgentRequest) -> None:
         run = _Run(request, self._publish, self.tool_timeout_seconds)
         started = time.perf_counter()
-        await self._record(
-            "create",
-            request.run_id,
-            request.user_id,
-            request.agent,
-            {
-                "message": request.message,
-                "context": _json_safe(dict(request.context)),
-                "request_id": request.request_id,
-            },
-        )
+        recorded: dict[str, Any] = {
+            "message": request.message,
+            "context": _json_safe(dict(request.context)),
+            "request_id": request.request_id,
+        }
+        if request.conversation_id is not None:
+            recorded["conversation_id"] = request.conversation_id
+        await self._record("create", request.run_id, request.user_id, request.agent, recorded)
         await run.emit(
             EventType.AGENT_STARTED, {"request_id": request.request_id, "message": request.message}
         )
@@ -357,7 +367,7 @@ class AgentRuntime:
             self._release(request)
             await self._terminal(run, EventType.AGENT_CANCELLED, common)
         else:
-            failure = {"code": error.code, "message": error.message}
+            failure = error.as_dict()
             await self._record("finish", request.run_id, RunStatus.FAILED, None, failure)
             self._release(request)
             await self._terminal(run, EventType.AGENT_FAILED, {**common, "error": failure})

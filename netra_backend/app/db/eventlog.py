@@ -166,6 +166,7 @@ class EventLogWriter:
             "started_at": now,
             "finished_at": None,
             "lease_expires_at": lease_until,
+            "conversation_id": request.get("conversation_id"),
         }
         self._put(_Op("create", row, 256))
 

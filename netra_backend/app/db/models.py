@@ -108,6 +108,7 @@ class Run(Base):
     __tablename__ = "runs"
     __table_args__ = (
         Index("ix_runs_user_id_started_at", "user_id", "started_at"),
+        Index("ix_runs_user_id_conversation_id", "user_id", "conversation_id", "started_at"),
         CheckConstraint(_STATUS_CHECK, name="status"),
     )
 
@@ -124,6 +125,8 @@ class Run(Base):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
     lease_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     """While ``running``: the instance running it refreshes this; lapsed means it died."""
+    conversation_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    """The conversation the run is a turn of (``agent_request.conversation_id``), if any."""
 
 
 class Event(Base):

@@ -47,6 +47,7 @@ class RunStore:
                     request=request,
                     status=RunStatus.RUNNING,
                     started_at=utcnow(),
+                    conversation_id=request.get("conversation_id"),
                 )
             )
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 INSERT_RUN = (
     "INSERT INTO runs (id, user_id, agent, request, status, result, error, started_at, "
-    "finished_at, lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "finished_at, lease_expires_at, conversation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_EVENT = (
     "INSERT INTO events (user_id, seq, run_id, type, created_at, body) VALUES (?, ?, ?, ?, ?, ?)"
@@ -69,6 +69,7 @@ def write_batch(
                         r["id"], r["user_id"], r["agent"], dumps(r["request"]), r["status"],
                         dumps(r["result"]), dumps(r["error"]), stamp(r["started_at"]),
                         stamp(r["finished_at"]), stamp(r["lease_expires_at"]),
+                        r["conversation_id"],
                     )
                     for r in batch.creates.values()
                 ],

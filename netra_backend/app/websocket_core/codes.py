@@ -34,6 +34,26 @@ class ErrorCode(StrEnum):
     SHUTTING_DOWN = "shutting_down"
     RUN_NOT_ACTIVE = "run_not_active"
     RESUME_IN_PROGRESS = "resume_in_progress"
+    CONVERSATION_BUSY = "conversation_busy"
+
+
+class RunErrorCode(StrEnum):
+    """``data.error.code`` of an ``agent_failed`` event (and a run record's error).
+
+    ``cancelled`` is never in ``agent_failed`` (a cancelled run ends ``agent_cancelled``): it is
+    the code recorded with such a run and of a ``tool_completed`` whose call was stopped.
+    """
+
+    INVALID_CONTEXT = "invalid_context"
+    TIMEOUT = "timeout"
+    AGENT_ERROR = "agent_error"
+    SERVER_SHUTDOWN = "server_shutdown"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    PROVIDER_AUTH = "provider_auth"
+    PROVIDER_RATE_LIMITED = "provider_rate_limited"
+    PROVIDER_ERROR = "provider_error"
 
 
 class ResumeFailure(StrEnum):

@@ -30,6 +30,7 @@ class EventType(StrEnum):
     AGENT_COMPLETED = "agent_completed"
     AGENT_FAILED = "agent_failed"
     AGENT_CANCELLED = "agent_cancelled"
+    AGENT_MESSAGE_DELTA = "agent_message_delta"
 
 
 #: The five events of a successful run, in the order a client sees them.

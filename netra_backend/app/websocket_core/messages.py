@@ -28,12 +28,14 @@ class PingFrame:
 
 @dataclass(frozen=True, slots=True)
 class AgentRequestFrame:
-    """``{"type": "agent_request", "agent", "message", "context"?, "request_id"?}``."""
+    """``{"type": "agent_request", "agent", "message", "context"?, "request_id"?,
+    "conversation_id"?}``."""
 
     agent: str
     message: str
     context: Mapping[str, Any] = field(default_factory=dict)
     request_id: str | None = None
+    conversation_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +179,24 @@ def _agent_request(payload: Mapping[str, Any], max_message_chars: int) -> AgentR
             "invalid_message",
             f"field 'request_id' must be a string of at most {MAX_REQUEST_ID_CHARS} characters",
         )
-    return AgentRequestFrame(agent=agent, message=message, context=context, request_id=request_id)
+    conversation_id = payload.get("conversation_id")
+    if conversation_id is not None and (
+        not isinstance(conversation_id, str)
+        or not conversation_id.strip()
+        or len(conversation_id) > MAX_REQUEST_ID_CHARS
+    ):
+        raise ProtocolError(
+            "invalid_message",
+            "field 'conversation_id' must be a non-empty string of at most "
+            f"{MAX_REQUEST_ID_CHARS} characters",
+        )
+    return AgentRequestFrame(
+        agent=agent,
+        message=message,
+        context=context,
+        request_id=request_id,
+        conversation_id=conversation_id,
+    )
 
 
 def _required_str(payload: Mapping[str, Any], name: str) -> str:

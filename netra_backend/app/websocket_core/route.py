@@ -267,6 +267,7 @@ async def _start_run(
             message=frame.message,
             context=frame.context,
             request_id=frame.request_id,
+            conversation_id=frame.conversation_id,
             subscription=subscription,
         )
     except StorageError:

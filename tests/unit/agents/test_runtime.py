@@ -282,3 +282,118 @@ async def test_shutdown_never_cancels_the_runtimes_own_bookkeeping() -> None:
     with pytest.raises(ProtocolError) as caught:
         await runtime.start(user_id="u1", agent="good", message="again")
     assert caught.value.code == "shutting_down"
+
+
+async def test_message_deltas_are_events_of_the_run_between_start_and_end() -> None:
+    async def streams(request: AgentRequest, run: RunHandle) -> JSONDict:
+        await run.message_delta("m1", "Hel")
+        await run.message_delta("m1", "")  # nothing to say: no event
+        await run.message_delta("m1", "lo")
+        return {"reply": "Hello"}
+
+    recorder = Recorder()
+    run_id = await run_once(
+        runtime_with(FunctionAgent("streams", streams), recorder=recorder), "streams"
+    )
+    assert recorder.types(run_id) == [
+        "agent_started",
+        "agent_message_delta",
+        "agent_message_delta",
+        "agent_thinking",
+        "agent_completed",
+    ]
+    deltas = [data for _, kind, data, _ in recorder.events if kind == "agent_message_delta"]
+    assert deltas == [
+        {"agent": "streams", "message_id": "m1", "delta": "Hel"},
+        {"agent": "streams", "message_id": "m1", "delta": "lo"},
+    ]
+
+
+async def test_a_busy_conversation_refuses_a_second_run_of_that_user_only() -> None:
+    release = asyncio.Event()
+    seen: list[str | None] = []
+
+    async def waits(request: AgentRequest, run: RunHandle) -> JSONDict:
+        seen.append(request.conversation_id)
+        await release.wait()
+        return {"reply": "done"}
+
+    recorder = Recorder()
+    plans = PlanTable.uniform(10, 1000)
+    runtime = runtime_with(FunctionAgent("waits", waits), recorder=recorder, plans=plans)
+    first = await runtime.start(user_id="u1", agent="waits", message="a", conversation_id="c")
+    with pytest.raises(ProtocolError) as refused:
+        await runtime.start(user_id="u1", agent="waits", message="b", conversation_id="c")
+    assert refused.value.code == "conversation_busy"
+    # Another user's conversation of the same id, another conversation, and none at all run.
+    others = [
+        await runtime.start(user_id="u2", agent="waits", message="c", conversation_id="c"),
+        await runtime.start(user_id="u1", agent="waits", message="d", conversation_id="c2"),
+        await runtime.start(user_id="u1", agent="waits", message="e"),
+    ]
+    release.set()
+    for run_id in [first, *others]:
+        await runtime.wait(run_id)
+    assert sorted(seen, key=str) == sorted(["c", "c", "c2", None], key=str)
+    assert runtime.conversations.busy() == 0
+    again = await runtime.start(user_id="u1", agent="waits", message="f", conversation_id="c")
+    await runtime.wait(again)
+    assert recorder.records[again]["status"] == "completed"
+
+
+async def test_a_refused_busy_conversation_does_not_use_up_the_plans_quota() -> None:
+    release = asyncio.Event()
+
+    async def waits(request: AgentRequest, run: RunHandle) -> JSONDict:
+        await release.wait()
+        return {}
+
+    plans = PlanTable.uniform(5, 2)
+    runtime = runtime_with(FunctionAgent("waits", waits), recorder=Recorder(), plans=plans)
+    first = await runtime.start(user_id="u1", agent="waits", message="a", conversation_id="c")
+    for _ in range(3):
+        with pytest.raises(ProtocolError, match="conversation_busy"):
+            await runtime.start(user_id="u1", agent="waits", message="b", conversation_id="c")
+    second = await runtime.start(user_id="u1", agent="waits", message="c")  # 2 of 2 a minute
+    release.set()
+    await runtime.wait(first)
+    await runtime.wait(second)
+
+
+async def test_cancel_mid_tool_call_frees_the_conversation() -> None:
+    started = asyncio.Event()
+
+    async def slow_tool() -> dict[str, str]:
+        started.set()
+        await asyncio.sleep(60)
+        return {}
+
+    async def uses_slow_tool(request: AgentRequest, run: RunHandle) -> JSONDict:
+        await run.use_tool(Tool("slow", "sleeps", slow_tool), {})
+        return {"reply": "never"}
+
+    recorder = Recorder()
+    runtime = runtime_with(FunctionAgent("slow", uses_slow_tool), recorder=recorder)
+    run_id = await runtime.start(user_id="u1", agent="slow", message="a", conversation_id="c")
+    await started.wait()
+    assert await runtime.cancel("u1", run_id)
+    await runtime.wait(run_id)
+    assert recorder.types(run_id)[-2:] == ["tool_completed", "agent_cancelled"]
+    assert runtime.conversations.busy() == 0
+    started.clear()
+    next_run = await runtime.start(user_id="u1", agent="slow", message="b", conversation_id="c")
+    await started.wait()
+    assert await runtime.cancel("u1", next_run)
+    await runtime.wait(next_run)
+
+
+async def test_unknown_agent_names_how_to_enable_a_hinted_one() -> None:
+    registry = AgentRegistry([FunctionAgent("good", good)])
+    registry.hint("assistant", "set NETRA_LLM_BASE_URL and NETRA_LLM_MODEL")
+    runtime = AgentRuntime(registry, Recorder().publish)
+    with pytest.raises(ProtocolError) as hinted:
+        await runtime.start(user_id="u1", agent="assistant", message="hi")
+    assert hinted.value.code == "unknown_agent"
+    assert "not enabled" in hinted.value.message and "NETRA_LLM_BASE_URL" in hinted.value.message
+    with pytest.raises(ProtocolError, match=r"available: \['good'\]"):
+        await runtime.start(user_id="u1", agent="nope", message="hi")

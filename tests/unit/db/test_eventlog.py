@@ -21,6 +21,7 @@ from netra_backend.app.db import (
     RunStore,
     User,
 )
+from netra_backend.app.db.conversations import ConversationStore, Turn
 from netra_backend.app.db.models import utcnow
 from netra_backend.app.db.runs import INTERRUPTED
 from netra_backend.app.errors import StorageError
@@ -467,3 +468,37 @@ async def test_sqlite_log_is_checkpointed_by_the_database_not_by_the_writer(
     finally:
         await writer.close()
         await db.dispose()
+
+
+async def test_a_conversations_turns_are_its_users_completed_runs_oldest_first(
+    db: Database, writer: EventLogWriter
+) -> None:
+    lease = utcnow() + timedelta(minutes=1)
+
+    def turn(run_id: str, user: str, conversation: str | None, status: str, reply: str) -> None:
+        request: dict[str, Any] = {"message": f"asked in {run_id}"}
+        if conversation is not None:
+            request["conversation_id"] = conversation
+        writer.create_run(run_id, user, "assistant", request, lease)
+        if status == "completed":
+            writer.finish_run(run_id, status, result={"reply": reply})
+        elif status != "running":
+            writer.finish_run(run_id, status, error={"code": "x", "message": "y"})
+
+    turn("r1", "alice", "c1", "completed", "one")
+    turn("r2", "alice", "c1", "cancelled", "never")
+    turn("r3", "bob", "c1", "completed", "bob's")  # same id, another user
+    turn("r4", "alice", "c2", "completed", "other conversation")
+    turn("r5", "alice", None, "completed", "no conversation")
+    turn("r6", "alice", "c1", "failed", "never")
+    # Only the last finish is left in the writer's queue: recent_turns flushes before reading.
+    store = ConversationStore(db, before_read=writer.flush)
+    await writer.flush()
+    turn("r7", "alice", "c1", "completed", "two")
+    turns = await store.recent_turns("alice", "c1")
+    assert turns == [Turn("asked in r1", "one"), Turn("asked in r7", "two")]
+    assert await store.recent_turns("alice", "c1", limit=1) == [Turn("asked in r7", "two")]
+    assert await store.recent_turns("bob", "c1") == [Turn("asked in r3", "bob's")]
+    assert await store.recent_turns("carol", "c1") == []
+    run = await RunStore(db).get("alice", "r7")
+    assert run is not None and run["request"]["conversation_id"] == "c1"

@@ -64,12 +64,17 @@ async def _check_schema(db: Database) -> None:
         "started_at",
         "finished_at",
         "lease_expires_at",
+        "conversation_id",
     }
     assert schema["events"] == {"user_id", "seq", "run_id", "type", "created_at", "body"}
-    assert {"ix_runs_user_id", "ix_runs_user_id_started_at"} <= schema["run_indexes"]
+    assert {
+        "ix_runs_user_id",
+        "ix_runs_user_id_started_at",
+        "ix_runs_user_id_conversation_id",
+    } <= schema["run_indexes"]
     assert schema["user_uniques"] == [["email"]]
     assert schema["run_fks"] == [("users", ["user_id"])]
-    assert revision == "0002"
+    assert revision == "0003"
     assert diff == [], f"models and migrations disagree: {diff}"
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
 from netra_backend.app.agents.base import AgentRequest
@@ -12,14 +10,6 @@ from test_framework.recording_run import RecordingRun
 from test_framework.scripted_server import scripted_registry, slow_steps
 
 pytestmark = pytest.mark.unit
-
-
-@dataclass
-class StreamingRun(RecordingRun):
-    deltas: list[tuple[str, str]] = field(default_factory=list)
-
-    async def message_delta(self, message_id: str, delta: str) -> None:
-        self.deltas.append((message_id, delta))
 
 
 def request(**context: object) -> AgentRequest:
@@ -33,8 +23,8 @@ async def test_slow_steps_thinks_each_step_then_replies() -> None:
     assert result == {"reply": "Finished all 3 steps.", "steps": 3}
 
 
-async def test_slow_steps_streams_its_reply_when_the_runtime_can() -> None:
-    run = StreamingRun()
+async def test_slow_steps_streams_its_reply() -> None:
+    run = RecordingRun()
     result = await slow_steps(request(steps=1, delay=0), run)
     assert "".join(delta for _, delta in run.deltas) == result["reply"]
     assert {message_id for message_id, _ in run.deltas} == {"reply"}

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from netra_backend.app.websocket_core.codes import CloseCode, ErrorCode, ResumeFailure
+from netra_backend.app.errors import AgentError
+from netra_backend.app.websocket_core.codes import CloseCode, ErrorCode, ResumeFailure, RunErrorCode
 
 pytestmark = pytest.mark.unit
 
@@ -47,3 +48,25 @@ def test_every_protocol_error_the_service_raises_uses_a_known_code() -> None:
     raised = set(re.findall(r'ProtocolError\(\s*"([a-z_]+)"', source))
     assert raised, "no ProtocolError found: the pattern is stale"
     assert raised <= set(ErrorCode), raised - set(ErrorCode)
+
+
+def test_run_error_codes_table_lists_exactly_the_run_error_codes() -> None:
+    assert sorted(_table_after("Codes of `agent_failed`")) == sorted(RunErrorCode)
+
+
+def test_every_run_error_code_the_service_uses_is_listed() -> None:
+    source = "\n".join(
+        path.read_text(encoding="utf-8") for path in (ROOT / "netra_backend").rglob("*.py")
+    )
+    used = set(re.findall(r'\bcode="([a-z_]+)"', source))
+    used |= set(re.findall(r'ProviderError\(\s*"([a-z_]+)"', source))
+    used |= {cls.code for cls in _agent_errors(AgentError)}
+    assert {"server_shutdown", "agent_error"} <= used, "the patterns are stale"
+    assert used <= set(RunErrorCode), used - set(RunErrorCode)
+
+
+def _agent_errors(cls: type[AgentError]) -> set[type[AgentError]]:
+    found = {cls}
+    for sub in cls.__subclasses__():
+        found |= _agent_errors(sub)
+    return found

@@ -36,9 +36,12 @@ def test_agent_request_parses_with_optional_fields() -> None:
             "message": "hi",
             "context": {"k": 1},
             "request_id": "r",
+            "conversation_id": "c-1",
         }
     )
-    assert frame == AgentRequestFrame(agent="a", message="hi", context={"k": 1}, request_id="r")
+    assert frame == AgentRequestFrame(
+        agent="a", message="hi", context={"k": 1}, request_id="r", conversation_id="c-1"
+    )
 
 
 def test_payload_user_id_is_not_part_of_the_frame() -> None:
@@ -71,6 +74,14 @@ def test_payload_user_id_is_not_part_of_the_frame() -> None:
             "'request_id'",
         ),
         ({"type": "agent_request", "agent": "a", "message": "x" * 101}, "message_too_long", "101"),
+        *(
+            (
+                {"type": "agent_request", "agent": "a", "message": "hi", "conversation_id": bad},
+                "invalid_message",
+                "'conversation_id'",
+            )
+            for bad in (7, "", "  ", "c" * 129, ["c"])
+        ),
     ],
 )
 def test_bad_frames_raise_protocol_error_naming_the_problem(

@@ -329,4 +329,27 @@ AWS_COST_MODEL = Tool(
         "given monthly_spend, primary_services and an optional breakdown."
     ),
     func=estimate_savings,
+    parameters={
+        "type": "object",
+        "properties": {
+            "monthly_spend": {
+                "type": "number",
+                "minimum": 0,
+                "description": "Total monthly AWS spend in USD.",
+            },
+            "primary_services": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "AWS services the spend goes to, e.g. ['EC2', 'S3', 'RDS'].",
+            },
+            "breakdown": {
+                "type": "object",
+                "additionalProperties": {"type": "number", "minimum": 0},
+                "description": "Optional monthly USD per service; the rest is split by typical "
+                "shares.",
+            },
+        },
+        "required": ["monthly_spend", "primary_services"],
+        "additionalProperties": False,
+    },
 )

@@ -172,4 +172,10 @@ INTENT_CLASSIFIER = Tool(
         "n-gram lexicon; returns the intent, a softmax confidence and the matched evidence."
     ),
     func=classify_intent,
+    parameters={
+        "type": "object",
+        "properties": {"message": {"type": "string", "description": "The text to classify."}},
+        "required": ["message"],
+        "additionalProperties": False,
+    },
 )
