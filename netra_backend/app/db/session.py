@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import NullPool
 
 from netra_backend.app.db.errors import translate_db_errors
 
@@ -76,6 +77,8 @@ def json_dumps(value: Any) -> str:
 
 
 MIGRATION_LOCK = 0x6E65747261  # "netra": the advisory lock key every instance migrates under
+MIGRATION_SECONDS = 600.0
+"""Longest one migration statement may take (beyond the wait for the lock)."""
 
 
 def _upgrade_head(connection: Connection) -> None:
@@ -96,6 +99,7 @@ class Database:
         self, url: str, *, connect_timeout: float = 5.0, statement_timeout: float = 10.0
     ) -> None:
         self.url = make_url(url)
+        self._connect_timeout = connect_timeout
         is_sqlite = self.url.get_backend_name() == "sqlite"
         # SQLite has one writer at a time; with several pooled connections, concurrent
         # transactions fight over the file lock and, under load, fail with "database is
@@ -152,15 +156,34 @@ class Database:
         started together migrate once: the first runs the migrations, the others wait (up to
         ``lock_timeout`` seconds, not the statement timeout) and then find nothing to do.
         """
-        with translate_db_errors("migrate the schema"):
-            async with self.engine.begin() as conn:
-                if self.dialect == "postgresql":
+        if self.dialect != "postgresql":
+            with translate_db_errors("migrate the schema"):
+                async with self.engine.begin() as conn:
+                    await conn.run_sync(_upgrade_head)
+            return
+        # A connection of its own: the pool's connections carry asyncpg's client-side
+        # command_timeout (the statement timeout), which would cut the wait for the lock, or
+        # a long migration, short and stop this instance from starting.
+        engine = create_async_engine(
+            self.url,
+            hide_parameters=True,
+            poolclass=NullPool,
+            connect_args={
+                "timeout": self._connect_timeout,
+                "command_timeout": lock_timeout + MIGRATION_SECONDS,
+            },
+        )
+        try:
+            with translate_db_errors("migrate the schema"):
+                async with engine.begin() as conn:
                     await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
                     await conn.exec_driver_sql(
                         f"SET LOCAL lock_timeout = '{int(lock_timeout * 1000)}ms'"
                     )
                     await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-                await conn.run_sync(_upgrade_head)
+                    await conn.run_sync(_upgrade_head)
+        finally:
+            await engine.dispose()
 
     @asynccontextmanager
     async def session(

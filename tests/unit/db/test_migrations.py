@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from sqlalchemy import Connection, inspect, text
 
 from netra_backend.app.auth.users import UserStore
 from netra_backend.app.db import Base, Database, RunStore
-from netra_backend.app.db.session import alembic_config
+from netra_backend.app.db.session import MIGRATION_LOCK, alembic_config
 from netra_backend.app.errors import ConflictError
 from netra_backend.app.plans import Subscription
 from test_framework.databases import (
@@ -152,3 +153,27 @@ async def test_stores_round_trip_on_postgresql(postgres_database: Database) -> N
     assert run["status"] == "completed"
     assert run["result"] == {"intent": "general"}
     assert run["started_at"].endswith("+00:00")
+
+
+@pytest.mark.real_services
+async def test_migrate_waits_for_the_lock_longer_than_the_statement_timeout() -> None:
+    # Another instance is migrating (it holds the lock) for longer than a statement may take.
+    try:
+        throwaway = await create_postgres_database()
+    except PostgresUnavailable as unavailable:
+        pytest.skip(f"PostgreSQL not reachable: {unavailable}")
+    holder = Database(throwaway.url)
+    waiter = Database(throwaway.url, statement_timeout=0.5)
+    try:
+        async with holder.engine.connect() as conn:
+            await conn.exec_driver_sql(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+            migrating = asyncio.create_task(waiter.migrate())
+            await asyncio.sleep(1.5)  # three statement timeouts
+            assert not migrating.done()
+            await conn.exec_driver_sql(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+        await migrating
+        await _check_schema(waiter)
+    finally:
+        await holder.dispose()
+        await waiter.dispose()
+        await drop_postgres_database(throwaway)
