@@ -56,12 +56,13 @@ async def settle_orphaned_runs(
 ) -> int:
     """Fail runs that a dead server left ``running``; each gets a terminal ``agent_failed``.
 
-    A SQLite file has one server, so at start-up every ``running`` run is an orphan. On a
-    shared database (PostgreSQL) a run is an orphan once its lease has lapsed (nobody
-    refreshes it); a run without a lease (recorded before leases) once it is older than the
-    agent timeout plus a grace minute.
+    A SQLite file has one server, so at start-up every ``running`` run is an orphan, unless
+    Redis mode shares it between workers (``--workers N``: each worker starts on its own, and
+    must not fail the runs of those already serving). On a shared database a run is an orphan
+    once its lease has lapsed (nobody refreshes it); a run without a lease (recorded before
+    leases) once it is older than the agent timeout plus a grace minute.
     """
-    if at_start and db.dialect == "sqlite":
+    if at_start and db.dialect == "sqlite" and settings.redis_url is None:
         orphans = await runs.claim_orphans()
     else:
         cutoff = (
