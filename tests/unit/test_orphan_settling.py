@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from netra_backend.app.config import Settings
 from netra_backend.app.db import Database, EventLogWriter, EventStore, RunStore, User
@@ -53,5 +54,6 @@ async def test_a_lone_sqlite_server_settles_every_running_run_at_start(db: Datab
 
 
 async def test_a_worker_in_redis_mode_leaves_runs_whose_lease_is_live(db: Database) -> None:
-    settings = Settings(redis_url="redis://127.0.0.1:6379/0", agent_timeout_seconds=0.001)
+    redis = SecretStr("redis://127.0.0.1:6379/0")
+    settings = Settings(redis_url=redis, agent_timeout_seconds=0.001)
     assert await _settle(db, settings) == {"leased": "running", "lapsed": "failed"}
