@@ -57,7 +57,7 @@ $(BENCH_STAMP): pyproject.toml $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
-	$(BIN)/python bench/redis_mode.py $(BENCH_ARGS)
+	$(BIN)/python bench/redis_mode.py $(filter --quick,$(BENCH_ARGS))
 
 clean:
 	rm -rf $(VENV) .lock-venv .netra .pytest_cache .coverage htmlcov

@@ -22,7 +22,7 @@ from typing import Any, Self
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-TERMINAL_EVENTS = frozenset({"agent_completed", "agent_failed"})
+TERMINAL_EVENTS = frozenset({"agent_completed", "agent_failed", "agent_cancelled"})
 Event = dict[str, Any]
 
 

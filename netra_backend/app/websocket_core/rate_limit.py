@@ -23,3 +23,7 @@ class TokenBucket:
             self._tokens -= 1.0
             return True
         return False
+
+    def wait(self) -> float:
+        """Seconds until the next token, as of the last :meth:`allow` (0 when one is there)."""
+        return max(0.0, (1.0 - self._tokens) / self.rate)

@@ -112,7 +112,11 @@ class Session:
             reason = f"frame of {size} bytes exceeds {self._limits.max_message_bytes}"
             return [Close(CloseCode.MESSAGE_TOO_BIG, reason)]
         if not self._bucket.allow(now):
-            return [self.error(ProtocolError("rate_limited", "too many frames; slow down"))]
+            retry_after = round(max(self._bucket.wait(), 0.001), 3)
+            error = ProtocolError(
+                "rate_limited", "too many frames; slow down", retry_after=retry_after
+            )
+            return [self.error(error)]
         if text is None:
             return [self.error(ProtocolError("binary_not_supported", "send JSON text frames"))]
         try:

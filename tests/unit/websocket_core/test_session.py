@@ -83,7 +83,10 @@ def test_receive_answers_rate_limited_over_the_burst_and_recovers_with_time() ->
     ping = '{"type":"ping"}'
     assert session.receive(ping, None, now=0.0) == [Send(PONG)]
     assert session.receive(ping, None, now=0.0) == [Send(PONG)]
-    assert _error_of(session.receive(ping, None, now=0.0))["code"] == "rate_limited"
+    refused = _error_of(session.receive(ping, None, now=0.0))
+    assert refused["code"] == "rate_limited"
+    assert refused["retry_after"] == 1.0  # one frame a second, none left
+    assert _error_of(session.receive(ping, None, now=0.75))["retry_after"] == 0.25
     assert session.receive(ping, None, now=1.0) == [Send(PONG)]
 
 
