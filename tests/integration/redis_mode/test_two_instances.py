@@ -20,6 +20,7 @@ import websockets
 from netra_backend.app.plans import PlanTable
 from test_framework.inprocess_server import InProcessServer
 from test_framework.users import TestUser, register_or_login
+from test_framework.websocket_helpers import frames_until_closed
 from tests.integration.redis_mode._cluster import (
     REDIS_URL,
     cluster,
@@ -185,3 +186,39 @@ async def test_the_plans_run_limits_hold_across_instances(
     finally:
         await here.close()
         await there.close()
+
+
+async def test_a_run_drains_on_a_stopping_instance_and_its_user_resumes_on_another() -> None:
+    # SIGTERM's path (uvicorn's should_exit): sockets close 1012 at once, the run in flight
+    # finishes within the grace, and a client that reconnects elsewhere resumes every event.
+    with cluster(2) as (one, two):
+        user = await register_or_login(one.base_url)
+        runner = await open_socket(one, user.token)
+        await runner.send(
+            json.dumps(
+                {
+                    "type": "agent_request",
+                    "agent": "chatty",
+                    "message": ".",
+                    "context": {"count": 10, "pause": 0.1},
+                }
+            )
+        )
+        seen = await frames_until(runner, {"agent_thinking"})
+        run_id = seen[0]["run_id"]
+        stopping = asyncio.create_task(asyncio.to_thread(one.stop))
+        seen += await frames_until_closed(runner)
+        assert runner.close_code == 1012
+        await stopping  # returns once the run ended: it had 2 s of grace, it needed about 1 s
+        last_seq = max(frame["seq"] for frame in seen if "seq" in frame)
+        again = await open_socket(two, user.token)
+        await again.send(json.dumps({"type": "resume", "last_seq": last_seq}))
+        rest = await frames_until(again, {"resumed"})
+        await again.close()
+    events = [f for f in seen + rest if f.get("run_id") == run_id]
+    assert rest[-1]["type"] == "resumed"
+    assert any(f.get("run_id") == run_id for f in rest), "nothing was left to resume"
+    seqs = [f["seq"] for f in events]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "a gap or a repeat"
+    assert [f["type"] for f in events].count("agent_thinking") == 10
+    assert events[-1]["type"] == "agent_completed", events[-1]
