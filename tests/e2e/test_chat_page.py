@@ -296,6 +296,15 @@ def test_triage_reading_and_switch_agent_then_field_validation(
     sent = api_get(page_server.base_url, "/api/runs", token_of(page))["runs"][0]
     assert sent["request"]["message"] == question
     assert sent["request"]["context"]["breakdown"] == {"Amazon EC2": 600}
+
+    # One thread is one conversation; Clear thread starts the next one.
+    page.click("#clear-thread")
+    ask(page, "triage_agent", "How fast is it?")
+    finished_turns(page, 1)
+    runs = api_get(page_server.base_url, "/api/runs", token_of(page))["runs"]
+    conversations = [run["request"].get("conversation_id") for run in runs]
+    assert len(conversations) == 3 and all(conversations), conversations
+    assert conversations[1] == conversations[2] != conversations[0]
     assert not page.errors
 
 

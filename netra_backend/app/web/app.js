@@ -8,8 +8,8 @@ import { $, h, uniqueId } from "./dom.js";
 import { AskForm } from "./forms.js";
 import { agentLabel, errorFrameWords } from "./results.js";
 import {
-  ApiError, api, clearStorage, isExpired, isSessionKey, loadPosition, loadSession, loadThread,
-  savePosition, saveSession, saveThread,
+  ApiError, api, clearStorage, conversationId, isExpired, isSessionKey, loadPosition, loadSession, loadThread,
+  newConversation, savePosition, saveSession, saveThread,
 } from "./session.js";
 import { Thread } from "./thread.js";
 
@@ -253,7 +253,10 @@ function sendQuestion({ agent, message, context }) {
   const requestId = uniqueId();
   const turn = thread.ask(requestId, agent, message);
   turn.sentOn = state.epoch;
-  connection.send({ type: "agent_request", agent, message, context, request_id: requestId });
+  connection.send({
+    type: "agent_request", agent, message, context, request_id: requestId,
+    conversation_id: conversationId(uniqueId),
+  });
   $("thread-empty").hidden = true;
   return true;
 }
@@ -343,6 +346,7 @@ $("history-refresh").addEventListener("click", refreshHistory);
 $("clear-thread").addEventListener("click", () => {
   thread.clear();
   saveThread([]);
+  newConversation(uniqueId);
   $("thread-empty").hidden = false;
   form.message.focus();
 });

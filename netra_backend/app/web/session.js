@@ -10,6 +10,7 @@ const PREFIX = "netra.";
 const SESSION_KEY = PREFIX + "session";
 const THREAD_KEY = PREFIX + "thread";
 const POSITION_KEY = PREFIX + "last_seq";
+const CONVERSATION_KEY = PREFIX + "conversation";
 
 function readJSON(key) {
   try {
@@ -65,6 +66,22 @@ export const THREAD_KEPT = 50;
 
 export function saveThread(ids) {
   localStorage.setItem(THREAD_KEY, JSON.stringify(ids.slice(-THREAD_KEPT)));
+}
+
+/**
+ * The `conversation_id` of the thread on screen, sent with every question so an agent that
+ * keeps conversations (the assistant) sees the earlier turns. Made on first use with `makeId`.
+ */
+export function conversationId(makeId) {
+  const id = readJSON(CONVERSATION_KEY);
+  return typeof id === "string" && id ? id : newConversation(makeId);
+}
+
+/** Start a new conversation (Clear thread): later questions no longer see the earlier turns. */
+export function newConversation(makeId) {
+  const id = makeId();
+  localStorage.setItem(CONVERSATION_KEY, JSON.stringify(id));
+  return id;
 }
 
 /** The last event `seq` this browser has shown (null: not known yet). */
