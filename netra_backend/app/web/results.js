@@ -59,6 +59,8 @@ export function errorFrameWords(data) {
       return `The server has no such agent. ${message}`;
     case "run_not_active":
       return "That run has already finished.";
+    case "conversation_busy":
+      return "A run in this thread is still going. Wait for it to finish (or cancel it), then send again.";
     default:
       return message || "The server refused the request.";
   }
