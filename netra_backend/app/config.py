@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9_.:-]+$",
         description="Prefix of every Redis key and channel (one per deployment).",
     )
+    redis_max_connections: int = Field(
+        default=64,
+        ge=4,
+        le=10_000,
+        description="Redis connections per process; at the limit a command waits for one.",
+    )
     workers: int = Field(
         default=1, ge=1, le=64, description="netra serve worker processes (Redis mode for > 1)."
     )

@@ -227,11 +227,17 @@ class RedisMode:
     async def connect(cls, settings: Settings) -> RedisMode:
         """Connect, adopt the epoch and start the log writer (the hub is attached next)."""
         assert settings.redis_url is not None
-        client = aioredis.from_url(
+        # A blocking pool: at its limit a command waits for a connection (up to the statement
+        # timeout). redis-py's default pool raises "Too many connections" instead, which under
+        # load refused runs with storage_unavailable though Redis was fine.
+        pool = aioredis.BlockingConnectionPool.from_url(
             settings.redis_url.get_secret_value(),
+            max_connections=settings.redis_max_connections,
+            timeout=settings.db_statement_timeout_seconds,
             socket_connect_timeout=settings.db_connect_timeout_seconds,
             socket_timeout=settings.db_statement_timeout_seconds,
         )
+        client = aioredis.Redis.from_pool(pool)
         keys = RedisKeys(settings.redis_prefix)
         instance_id = uuid.uuid4().hex[:12]
         log = RedisEventLog(
