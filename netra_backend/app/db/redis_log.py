@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import uuid
 from collections.abc import Iterator
@@ -35,6 +36,9 @@ from redis.exceptions import RedisError
 from netra_backend.app.errors import StorageError
 
 logger = logging.getLogger(__name__)
+
+_TOKEN_PREFIX = uuid.uuid4().hex  # per process: an append's token is unique across instances
+_tokens = itertools.count()
 
 _APPEND = """
 local seen = redis.call('GET', KEYS[3])
@@ -85,7 +89,9 @@ class _Append:
     user_id: str
     prefix: str
     suffix: str
-    token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    # A counter under a per-process random prefix: uuid4 per append read the OS random
+    # source (2.5% of the server's time under bench/redis_mode.py, measured with py-spy).
+    token: str = field(default_factory=lambda: f"{_TOKEN_PREFIX}{next(_tokens):x}")
     done: asyncio.Future[int] | None = None
 
 
