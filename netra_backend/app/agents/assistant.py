@@ -96,7 +96,7 @@ class _Call:
 class _Response:
     """What one model response said."""
 
-    text: str = ""
+    parts: list[str] = field(default_factory=list)
     calls: dict[int, _Call] = field(default_factory=dict)
     finish_reason: str | None = None
     model: str | None = None
@@ -109,8 +109,12 @@ class _Reply:
     run: RunHandle
     message_id: str
     coalescer: DeltaCoalescer = field(default_factory=DeltaCoalescer)
-    text: str = ""
+    parts: list[str] = field(default_factory=list)
     response_has_text: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
 
     def new_response(self) -> None:
         self.response_has_text = False
@@ -120,9 +124,9 @@ class _Reply:
             return
         if not self.response_has_text:
             self.response_has_text = True
-            if self.text:  # texts of several responses are joined with a blank line
+            if self.parts:  # texts of several responses are joined with a blank line
                 piece = "\n\n" + piece
-        self.text += piece
+        self.parts.append(piece)
         await self.send(self.coalescer.push(piece, now))
 
     async def tick(self, now: float) -> None:
@@ -188,7 +192,7 @@ class AssistantAgent:
             rounds += 1
             await reply.flush()  # the text so far goes out before the tool events
             ordered = [response.calls[index] for index in sorted(response.calls)]
-            messages.append(_assistant_message(response.text, ordered))
+            messages.append(_assistant_message("".join(response.parts), ordered))
             for call in ordered:
                 content, record = await self._call(call, tools, run)
                 calls.append(record)
@@ -225,18 +229,23 @@ class AssistantAgent:
         loop = asyncio.get_running_loop()
         async with self._chunks(options) as queue:
             while True:
-                deadline = reply.coalescer.deadline
-                timeout = None if deadline is None else max(0.0, deadline - loop.time())
                 try:
-                    item = await asyncio.wait_for(queue.get(), timeout)
-                except TimeoutError:
-                    await reply.tick(loop.time())
-                    continue
+                    item = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    deadline = reply.coalescer.deadline
+                    timeout = None if deadline is None else max(0.0, deadline - loop.time())
+                    try:
+                        item = await asyncio.wait_for(queue.get(), timeout)
+                    except TimeoutError:
+                        await reply.tick(loop.time())
+                        continue
                 if item is None:
                     break
                 if isinstance(item, BaseException):
                     await reply.flush()
-                    raise translate(item, self.where, streaming=True) from None
+                    if isinstance(item, TRANSLATED):
+                        raise translate(item, self.where, streaming=True) from None
+                    raise item  # a bug of ours, not the provider's: the run crashes, logged
                 await reply.add(_absorb(item, response), loop.time())
         if response.finish_reason is None:
             await reply.flush()
@@ -261,7 +270,7 @@ class AssistantAgent:
             try:
                 async for chunk in stream:
                     await queue.put(chunk)
-            except TRANSLATED as error:
+            except Exception as error:  # handed to the run, which waits on the queue
                 await queue.put(error)
             else:
                 await queue.put(None)
@@ -271,9 +280,11 @@ class AssistantAgent:
             yield queue
         finally:
             reader.cancel()
-            # asyncio.wait, not await: a second cancel of this task must not be swallowed here.
-            await asyncio.wait([reader])
-            await stream.close()
+            try:
+                # asyncio.wait, not await: the reader's cancel must not be taken for ours.
+                await asyncio.wait([reader])
+            finally:
+                await stream.close()  # drops the HTTP connection: the provider stops at once
 
     async def _call(
         self, call: _Call, tools: Mapping[str, Tool], run: RunHandle
@@ -326,7 +337,8 @@ def _absorb(chunk: Any, response: _Response) -> str:
             call.name += function.name or ""
             call.arguments += function.arguments or ""
     text = delta.content or ""
-    response.text += text
+    if text:
+        response.parts.append(text)
     return text
 
 
