@@ -332,6 +332,34 @@ async def test_a_stream_cut_midway_fails_the_run_provider_unavailable(
 
 
 @pytest.mark.parametrize(
+    ("chunks", "code", "says"),
+    [
+        ([content("half an ans")], "provider_unavailable", "without finishing the answer"),
+        (
+            [content("so far "), {"error": {"message": f"BODY-MARKER overloaded {KEY}"}}],
+            "provider_error",
+            "reported an error in its stream",
+        ),
+    ],
+    ids=["no-finish-reason", "error-event"],
+)
+async def test_a_stream_that_ends_badly_fails_the_run_without_the_providers_words(
+    server: GoldenPathServer,
+    provider: OpenAIStandIn,
+    chunks: list[dict[str, Any]],
+    code: str,
+    says: str,
+) -> None:
+    provider.script(Stream(chunks))
+    user = await server.create_user()
+    async with server.websocket(user.token) as client:
+        events = await _run(client, "hello")
+    error = _check_run(events, "agent_failed")["error"]
+    assert error["code"] == code and says in error["message"] and "status" not in error
+    assert "BODY-MARKER" not in json.dumps(events) and KEY not in json.dumps(events)
+
+
+@pytest.mark.parametrize(
     ("status", "headers", "code", "retry_after"),
     [
         (401, {}, "provider_auth", None),
