@@ -37,6 +37,7 @@ import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import openai
 
@@ -162,7 +163,7 @@ class AssistantAgent:
         self._max_history_tokens = settings.llm_max_history_tokens
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
         self._client = openai.AsyncOpenAI(
-            base_url=settings.llm_base_url,
+            base_url=without_userinfo(settings.llm_base_url),
             api_key=key or NO_KEY,
             timeout=settings.llm_timeout_seconds,
             max_retries=0,
@@ -357,6 +358,18 @@ def _assistant_message(text: str, calls: Sequence[_Call]) -> JSONDict:
     }
 
 
+def without_userinfo(url: str) -> str:
+    """``url`` without ``user:password@``.
+
+    The HTTP client would send userinfo as Basic auth *instead of* the Bearer key, and it logs
+    request URLs whole; the key belongs in ``NETRA_LLM_API_KEY``.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def enable_assistant(
     registry: AgentRegistry, settings: Settings, conversations: TurnSource | None = None
 ) -> AssistantAgent | None:
@@ -366,5 +379,11 @@ def enable_assistant(
         return None
     agent = AssistantAgent(settings, registry, conversations)
     registry.register(agent)
+    if without_userinfo(settings.llm_base_url) != settings.llm_base_url:
+        logger.warning(
+            "NETRA_LLM_BASE_URL holds user:password@, which is not sent to %s; put the "
+            "provider's key in NETRA_LLM_API_KEY",
+            agent.where,
+        )
     logger.info("assistant agent enabled: model %s at %s", agent.model, agent.where)
     return agent

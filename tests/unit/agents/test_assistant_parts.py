@@ -10,7 +10,12 @@ from email.utils import formatdate
 import pytest
 from pydantic import SecretStr
 
-from netra_backend.app.agents.assistant import HINT, AssistantAgent, enable_assistant
+from netra_backend.app.agents.assistant import (
+    HINT,
+    AssistantAgent,
+    enable_assistant,
+    without_userinfo,
+)
 from netra_backend.app.agents.base import AgentRequest, Tool
 from netra_backend.app.agents.builtin import BUILTIN_TOOLS
 from netra_backend.app.agents.chat_format import (
@@ -30,6 +35,7 @@ from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.config import Settings
 from netra_backend.app.db.conversations import Turn
 from netra_backend.app.errors import ProviderError
+from test_framework.openai_standin import OpenAIStandIn, Stream
 from test_framework.recording_run import RecordingRun
 
 pytestmark = pytest.mark.unit
@@ -239,6 +245,8 @@ async def test_with_a_base_url_it_registers_and_logs_host_and_model_never_the_ke
     await agent.aclose()
     enabled = [r.getMessage() for r in caplog.records if "assistant agent enabled" in r.message]
     assert enabled == ["assistant agent enabled: model tiny at 127.0.0.1:9"]
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("user:password@" in message for message in warned)
     assert all(
         KEY not in r.getMessage() and "pw-secret" not in r.getMessage() for r in caplog.records
     )
@@ -259,3 +267,27 @@ async def test_the_key_is_in_no_repr() -> None:
 def test_a_model_is_required_with_a_base_url() -> None:
     with pytest.raises(ValueError, match="NETRA_LLM_MODEL"):
         Settings(llm_base_url="http://127.0.0.1:9/v1")
+
+
+def test_without_userinfo_strips_only_the_credentials() -> None:
+    assert without_userinfo("http://a:b@host:1/v1?x=1") == "http://host:1/v1?x=1"
+    assert without_userinfo("https://api.example.com/v1") == "https://api.example.com/v1"
+
+
+async def test_userinfo_in_the_base_url_is_not_sent_and_the_bearer_key_is() -> None:
+    with OpenAIStandIn() as provider:
+        provider.script(Stream.reply("hi there", pieces=2))
+        settings = Settings(
+            llm_base_url=f"http://carol:pw-secret@127.0.0.1:{provider.port}/v1",
+            llm_model="m",
+            llm_api_key=SecretStr(KEY),
+        )
+        agent = AssistantAgent(settings, AgentRegistry())
+        run = RecordingRun()
+        try:
+            result = await agent.run(AgentRequest("r1", "u1", "assistant", "hi"), run)
+        finally:
+            await agent.aclose()
+    assert result["reply"] == "hi there" == "".join(delta for _, delta in run.deltas)
+    assert run.calls == [("think", "Asking m")]
+    assert provider.requests[0].headers["authorization"] == f"Bearer {KEY}"
