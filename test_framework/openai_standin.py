@@ -239,9 +239,10 @@ class OpenAIStandIn:
         self._stop = asyncio.Event()
         self._server = await asyncio.start_server(self._connection, sock=sock)
         self._ready.set()
-        async with self._server:
-            await self._stop.wait()
-            self._server.close()
+        await self._stop.wait()
+        # No wait_closed(): on Python 3.12+ it waits for idle keep-alive clients to leave;
+        # the handlers still running are cancelled by _serve.
+        self._server.close()
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -261,7 +262,9 @@ class OpenAIStandIn:
                     continue
                 if not await self._stream(response, reader, writer):
                     return
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            return
+        except ValueError:  # a malformed request line or header: hang up, as servers do
             return
         finally:
             writer.close()
