@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from netra_backend.app.agents.assistant import enable_assistant
 from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime
 from netra_backend.app.auth import (
@@ -33,6 +34,7 @@ from netra_backend.app.db import (
     RunStore,
     lease_deadline,
 )
+from netra_backend.app.db.conversations import ConversationStore
 from netra_backend.app.db.redis_log import RedisEventLog
 from netra_backend.app.db.runs import INTERRUPTED
 from netra_backend.app.errors import StorageError
@@ -132,6 +134,7 @@ class Services:
             ),
             admission=None if redis is None else redis.admit_run,
         )
+        enable_assistant(registry, settings, ConversationStore(db, before_read=log.flush))
         metrics = hub.metrics = log.metrics = runtime.metrics = Metrics()
         if redis is not None:
             redis.directory.inner = recorder
