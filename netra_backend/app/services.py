@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from netra_backend.app.agents.plugins import load_plugins
 from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime
 from netra_backend.app.auth import (
@@ -115,6 +116,7 @@ class Services:
         log.start()
         runs = RunStore(db)
         registry = registry if registry is not None else default_registry()
+        load_plugins(registry, settings)
         recorder = RunRecords(log, settings.run_lease_seconds)
         runtime = AgentRuntime(
             registry,
