@@ -42,6 +42,7 @@ check: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict netra_backend import_guard test_framework
 	$(BIN)/mypy tests
+	$(BIN)/mypy --strict -p netra_example_agents
 
 # The whole suite, with coverage of the packages and its floor (the runner's, 80% for all of it).
 test: install

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from netra_backend.app.agents.assistant import enable_assistant
+from netra_backend.app.agents.plugins import load_plugins
 from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime
 from netra_backend.app.auth import (
@@ -118,6 +119,7 @@ class Services:
         log.start()
         runs = RunStore(db)
         registry = registry if registry is not None else default_registry()
+        load_plugins(registry, settings)
         recorder = RunRecords(log, settings.run_lease_seconds)
         runtime = AgentRuntime(
             registry,

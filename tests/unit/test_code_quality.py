@@ -23,6 +23,7 @@ EXPECTED_CHECKS = [
     "ruff check .",
     "mypy --strict netra_backend import_guard test_framework",
     "mypy tests",
+    "mypy --strict -p netra_example_agents",
 ]
 
 
