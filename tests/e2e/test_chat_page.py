@@ -24,6 +24,7 @@ import pytest
 from websockets.sync.client import connect
 
 from test_framework.browser import chromium_or_skip
+from test_framework.openai_standin import OpenAIStandIn, Stream
 from test_framework.scripted_server import LAUNCHER
 from test_framework.server import ServerProcess, start_server
 from test_framework.users import unique_email
@@ -568,49 +569,56 @@ def test_docs_page_renders_without_internet(context: Any, page_server: PageServe
     assert outside == []
 
 
-def test_streamed_message_deltas_grow_then_settle_on_the_reply(
-    context: Any, page_server: PageServer
+@pytest.fixture(scope="module")
+def model() -> Iterator[OpenAIStandIn]:
+    with OpenAIStandIn() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def assistant_server(model: OpenAIStandIn) -> Iterator[ServerProcess]:
+    """The scripted server with the assistant on, its model the loopback stand-in."""
+    env = {"NETRA_LLM_BASE_URL": model.base_url, "NETRA_LLM_MODEL": "standin-model"}
+    server = start_server(env=env, launcher=LAUNCHER)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_assistants_reply_grows_as_it_streams_and_the_thread_is_its_conversation(
+    context: Any, assistant_server: ServerProcess, model: OpenAIStandIn
 ) -> None:
-    # The real socket, with frames of an LLM-style run added on the server's side of it: the
-    # scripted double is the point (an agent that streams, whatever the server runs today).
-    routes: list[Any] = []
-
-    def through_to_server(ws: Any) -> None:
-        ws.connect_to_server()
-        routes.append(ws)
-
-    context.route_web_socket("**/api/ws", through_to_server)
-    page = open_page(context, page_server.base_url)
+    first = Stream.reply("Graviton instances cost about 20% less.", pieces=8, hold_after=4)
+    second = Stream.reply("Yes: the same saving applies to RDS.", pieces=4)
+    model.script(first, second)
+    page = open_page(context, assistant_server.base_url)
     sign_up(page)
-    route = routes[-1]
-    seq = 10**9
-
-    def send(kind: str, data: dict[str, Any]) -> None:
-        nonlocal seq
-        seq += 1
-        envelope = {
-            "type": kind,
-            "data": {"agent": "assistant", **data},
-            "run_id": "streamed-run",
-            "seq": seq,
-            "event_id": f"e{seq}",
-            "timestamp": "2026-12-02T12:00:00.000000Z",
-        }
-        route.send(json.dumps(envelope))
-
-    send("agent_started", {"request_id": None, "message": "Say hello"})
-    send("agent_message_delta", {"message_id": "m1", "delta": "Hel"})
-    send("agent_message_delta", {"message_id": "m1", "delta": "lo, wor"})
-    message = page.locator(".turn .step.message .message-text")
+    page.wait_for_selector("#agent option[value=assistant]", state="attached")
+    ask(page, "assistant", "What would Graviton save?")
+    # Half of the reply has streamed and the model holds the rest: the page shows the half.
+    assert first.held.wait(20)
     page.wait_for_function(
-        "() => document.querySelector('.turn .message-text')?.textContent === 'Hello, wor'"
+        "() => (document.querySelector('.turn .message-text')?.textContent || '').length > 0"
     )
+    shown = page.inner_text(".turn .step.message .message-text")
+    assert shown and "Graviton instances cost about 20% less.".startswith(shown)
+    assert shown != "Graviton instances cost about 20% less."
     assert page.locator(".turn .run.running").count() == 1
-    send("agent_message_delta", {"message_id": "m1", "delta": "ld"})
-    send("agent_completed", {"request_id": None, "result": {"reply": "Hello, world!"}})
+    first.release()
     page.wait_for_selector(".turn .run.completed")
-    assert message.inner_text() == "Hello, world!"
-    assert page.locator(".turn .step.message").count() == 1
-    assert page.locator(".turn").inner_text().count("Hello, world!") == 1
-    assert page.inner_text(".turn .question-text") == "Say hello"
+    reply = page.inner_text(".turn .step.message .message-text")
+    assert reply == "Graviton instances cost about 20% less."
+    assert page.locator(".turn").inner_text().count(reply) == 1
+
+    # The next question in the thread carries the conversation: the model sees the turn.
+    ask(page, "assistant", "And for RDS?")
+    finished_turns(page, 2)
+    messages = model.bodies()[-1]["messages"]
+    said = [(m["role"], m["content"]) for m in messages if m["role"] in ("user", "assistant")]
+    assert said == [
+        ("user", "What would Graviton save?"),
+        ("assistant", "Graviton instances cost about 20% less."),
+        ("user", "And for RDS?"),
+    ]
     assert not page.errors
