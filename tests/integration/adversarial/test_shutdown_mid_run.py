@@ -33,7 +33,8 @@ GRACE_SECONDS = 3
 def _netra_serve(data_dir: Path, log_level: str = "info") -> Iterator[ServerProcess]:
     """``netra serve`` with the ``stall`` agent on ``data_dir``; killed if the test did not
     stop it. The test reads its log with ``server.log_text()`` once it has exited."""
-    server = start_server(data_dir=data_dir, launcher=LAUNCHER, env={"NETRA_LOG_LEVEL": log_level})
+    env = {"NETRA_LOG_LEVEL": log_level, "NETRA_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS)}
+    server = start_server(data_dir=data_dir, launcher=LAUNCHER, env=env)
     try:
         yield server
     finally:
