@@ -14,6 +14,9 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[3]
 PROTOCOL = (ROOT / "docs" / "protocol.md").read_text(encoding="utf-8")
+SOURCE = "\n".join(
+    path.read_text(encoding="utf-8") for path in (ROOT / "netra_backend").rglob("*.py")
+)
 
 
 def _table_after(heading: str) -> list[str]:
@@ -42,10 +45,7 @@ def test_resume_failure_table_lists_exactly_the_resume_failures() -> None:
 
 
 def test_every_protocol_error_the_service_raises_uses_a_known_code() -> None:
-    source = "\n".join(
-        path.read_text(encoding="utf-8") for path in (ROOT / "netra_backend").rglob("*.py")
-    )
-    raised = set(re.findall(r'ProtocolError\(\s*"([a-z_]+)"', source))
+    raised = set(re.findall(r'ProtocolError\(\s*"([a-z_]+)"', SOURCE))
     assert raised, "no ProtocolError found: the pattern is stale"
     assert raised <= set(ErrorCode), raised - set(ErrorCode)
 
@@ -55,11 +55,8 @@ def test_run_error_codes_table_lists_exactly_the_run_error_codes() -> None:
 
 
 def test_every_run_error_code_the_service_uses_is_listed() -> None:
-    source = "\n".join(
-        path.read_text(encoding="utf-8") for path in (ROOT / "netra_backend").rglob("*.py")
-    )
-    used = set(re.findall(r'\bcode="([a-z_]+)"', source))
-    used |= set(re.findall(r'ProviderError\(\s*"([a-z_]+)"', source))
+    used = set(re.findall(r'\bcode="([a-z_]+)"', SOURCE))
+    used |= set(re.findall(r'ProviderError\(\s*"([a-z_]+)"', SOURCE))
     used |= {cls.code for cls in _agent_errors(AgentError)}
     assert {"server_shutdown", "agent_error"} <= used, "the patterns are stale"
     assert used <= set(RunErrorCode), used - set(RunErrorCode)
