@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from import_guard import Config, Mode, RunContext, process_source
-from import_guard.source import decode
-from import_guard.statements import hot_spans, masked_text
+from import_guard.extract import _hot_offsets
+from import_guard.prefilter import word_pattern
+from import_guard.source import Source, decode
+from import_guard.statements import hot_spans, masked_text, start_candidates
 
 pytestmark = pytest.mark.unit
 
@@ -111,3 +115,19 @@ def test_fix_still_refuses_a_rewrite_that_would_not_parse(
     assert result.status is Status.FAILED
     assert result.error is not None
     assert "would not parse" in result.error.reason
+
+
+@given(st.text(alphabet="ab_c1é. \n\r#", max_size=80))
+def test_hot_offsets_are_the_whole_word_regex_matches(text: str) -> None:
+    words = frozenset({"ab", "c", "b_1", "a"})
+    expected = [m.start() for m in re.finditer(word_pattern(words), text)]
+    assert _hot_offsets(Source("m.py", text, "utf-8"), words) == expected
+
+
+LINE_PIECES = ["x", " ", "\t", "\n", "\r", "#", ")", "]", "else", "elif:", "elsewhere", "try"]
+
+
+@given(st.lists(st.sampled_from(LINE_PIECES), max_size=12).map("".join))
+def test_start_candidates_are_the_multiline_caret_matches(text: str) -> None:
+    caret = re.compile(r"^(?![ \t\f\r\n#)\]}]|(?:else|elif|except|finally)\b)", re.MULTILINE)
+    assert start_candidates(text) == [m.start() for m in caret.finditer(text)]
