@@ -22,7 +22,7 @@ from import_guard.cache import Cache, cacheable, digest
 from import_guard.checker import check
 from import_guard.config import Config
 from import_guard.errors import InternalError, ParseError, SourceError
-from import_guard.extract import extract, statements_parse
+from import_guard.extract import extract
 from import_guard.files import read_bytes, write_atomic
 from import_guard.fixer import apply_edits, edited_offsets, plan
 from import_guard.modules import module_names, package_key, resolve_relative_all
@@ -167,12 +167,17 @@ def process_source(path: str, data: bytes, ctx: RunContext) -> tuple[FileResult,
         return FileResult(path, Status.UNCHANGED, tuple(matches.findings)), None
     new_src = Source(path, new_text, src.encoding)
     # The file parsed whole before; only the top-level statements the edits touched changed.
-    # When those parse on their own, so does the file, and the re-check may read only the
-    # statements that matter; otherwise the whole result is parsed (vet and re-check at once).
-    vetted = statements_parse(new_src, edited_offsets(edits))
+    # One parse of those together with the statements the re-check reads vets the rewrite
+    # (when they parse, so does the file) and serves the re-check; when they do not, the
+    # whole result is parsed (vet and re-check at once).
     try:
         new_ex = extract(
-            new_src, ctx.targets, ctx.hot, whole=not vetted, binds=lambda e: _binds(e, ctx.config)
+            new_src,
+            ctx.targets,
+            ctx.hot,
+            whole=False,
+            binds=lambda e: _binds(e, ctx.config),
+            edited=edited_offsets(edits),
         )
     except ParseError:
         bad = ParseError(path, "the rewritten file would not parse; left unchanged")
