@@ -14,7 +14,10 @@ still pass for a start: then the kept text usually does not parse, and the calle
 whole file instead; when it does parse, the only nodes it can yield are expressions of that
 bracket (the same dynamic-import calls; at worst a name that counts as another use of a
 removed module's first segment, which withholds a fix that ``fix`` would decide on the whole
-file anyway). ``fix`` always parses whole files: it needs every statement to place edits.
+file anyway). ``fix`` plans on the same statements when the whole file parses (checked
+without building its tree) and it needs no other statement: a file with a star import, or
+with a top-level ``from`` import of a module names move to (a merge target), is parsed
+whole.
 """
 
 from __future__ import annotations
