@@ -29,16 +29,18 @@ def scan(
     prefilter: bool = True,
     progress: bool | None = None,
     cache: bool | str | Path = False,
+    diffs: bool = True,
 ) -> list[FileResult]:
     """Discover files under ``paths`` and check, diff or fix them; one result per file.
 
     ``cache``: True for the incremental cache in the user's cache directory, a directory to
-    keep it elsewhere, False (the default for library calls) for none.
+    keep it elsewhere, False (the default for library calls) for none. ``diffs=False``: a
+    file fixed in ``Mode.FIX`` carries no unified diff (``Mode.DIFF`` always makes one).
     """
     str_paths = [str(p) for p in paths] or ["."]
     cfg = config or load_config(str_paths)
     files = discover(str_paths, (*cfg.exclude, *exclude))
-    ctx = RunContext(config=cfg, mode=mode, prefilter=prefilter)
+    ctx = RunContext(config=cfg, mode=mode, prefilter=prefilter, diffs=diffs)
     store = None
     if cache is not False:
         directory = None if cache is True else Path(cache)

@@ -158,6 +158,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         jobs=args.jobs,
         prefilter=not args.no_prefilter,
         cache=False if args.no_cache else (args.cache_dir or True),
+        diffs=mode is Mode.DIFF,  # ``fix`` prints no diff, so it builds none
     )
     for r in results:
         if isinstance(r.error, InternalError):

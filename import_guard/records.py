@@ -136,7 +136,8 @@ class Status(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class FileResult:
     """What happened to one file. ``findings`` are those left after the run (for ``fix``:
-    what could not be fixed); ``diff`` is set in diff mode and for fixed files."""
+    what could not be fixed); ``diff`` is set in diff mode and for fixed files (unless the
+    run was asked for no diffs, as the CLI's ``fix`` asks)."""
 
     path: str
     status: Status

@@ -50,6 +50,17 @@ def test_fix_results_name_what_happened_to_each_file(tree) -> None:  # type: ign
     assert results["bad.py"].status is Status.FAILED and results["bad.py"].error is not None
 
 
+def test_fix_builds_a_diff_only_when_asked(tree) -> None:  # type: ignore[no-untyped-def]
+    files = {"other/a.py": "import old.pkg.gone as g\n"}
+    (with_diff,) = scan([tree(files) / "other/a.py"], Mode.FIX, progress=False)
+    assert with_diff.diff is not None and "+import new.pkg.home as g\n" in with_diff.diff
+    (without,) = scan([tree(files) / "other/a.py"], Mode.FIX, progress=False, diffs=False)
+    assert without.status is Status.FIXED and without.diff is None
+    assert Path(without.path).read_text() == "import new.pkg.home as g\n"
+    (diff_mode,) = scan([tree(files) / "other/a.py"], Mode.DIFF, progress=False, diffs=False)
+    assert diff_mode.diff == with_diff.diff
+
+
 def test_discovery_skips_tool_dirs_virtualenvs_and_symlinks_out_of_the_tree(tmp_path: Path) -> None:
     root = tmp_path / "proj"
     for rel in (

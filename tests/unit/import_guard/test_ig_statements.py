@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from import_guard import Config, Mode, RunContext, process_source
-from import_guard.source import decode
-from import_guard.statements import hot_spans, masked_text
+from import_guard.extract import _hot_offsets
+from import_guard.prefilter import word_pattern
+from import_guard.source import Source, decode
+from import_guard.statements import hot_spans, masked_text, start_candidates
 
 pytestmark = pytest.mark.unit
 
@@ -111,3 +115,57 @@ def test_fix_still_refuses_a_rewrite_that_would_not_parse(
     assert result.status is Status.FAILED
     assert result.error is not None
     assert "would not parse" in result.error.reason
+
+
+@given(st.text(alphabet="ab_c1é. \n\r#", max_size=80))
+def test_hot_offsets_are_the_whole_word_regex_matches(text: str) -> None:
+    words = frozenset({"ab", "c", "b_1", "a"})
+    expected = [m.start() for m in re.finditer(word_pattern(words), text)]
+    assert _hot_offsets(Source("m.py", text, "utf-8"), words) == expected
+
+
+LINE_PIECES = ["x", " ", "\t", "\n", "\r", "#", ")", "]", "else", "elif:", "elsewhere", "try"]
+
+
+@given(st.lists(st.sampled_from(LINE_PIECES), max_size=12).map("".join))
+def test_start_candidates_are_the_multiline_caret_matches(text: str) -> None:
+    caret = re.compile(r"^(?![ \t\f\r\n#)\]}]|(?:else|elif|except|finally)\b)", re.MULTILINE)
+    assert start_candidates(text) == [m.start() for m in caret.finditer(text)]
+
+
+FIX_PIECES = [
+    *PIECES,
+    "from new.pkg.home import thing\n",
+    "from old.pkg.gone import *\nuse(Moved)\n",
+    "from old.pkg.gone import Moved, Dead, a\n",
+    "import old.pkg.gone\ny = old.pkg.gone.Moved\n",
+    "@dec\ndef d():\n    import old.pkg.gone as q\n",
+    "def broken(:\n",
+    "type Alias = int\n",
+    "w = [\nold.pkg.gone.a,\n1]\n",
+    "z = 2\n",
+]
+
+
+def _fixed(config: Config, source: str, prefilter: bool) -> object:
+    ctx = RunContext(config=config, mode=Mode.FIX, prefilter=prefilter)
+    result, new = process_source(str(config.root / "other" / "m.py"), source.encode(), ctx)
+    reason = result.error.reason if result.error is not None else None
+    return result.status, result.findings, reason, new
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(FIX_PIECES), min_size=1, max_size=6))
+# A merge target with code between (the planner needs every top-level statement), a star
+# import (its names come from the whole tree), a syntax error away from the reference.
+@example(["from new.pkg.home import thing\n", "z = 2\n", "from old.pkg.gone import a, b as c\n"])
+@example(["from old.pkg.gone import *\nuse(Moved)\n", "z = 2\n"])
+@example(["import old.pkg.gone\n", "z = 2\n", "def broken(:\n"])
+def test_fix_plans_on_some_statements_as_on_the_whole_file(
+    config: Config, pieces: list[str]
+) -> None:
+    source = "".join(pieces)
+    sliced = _fixed(config, source, True)
+    # prefilter=False parses every file whole: what the plan on some statements must match.
+    if sliced[0].value != "skipped":  # type: ignore[index]
+        assert sliced == _fixed(config, source, False)
