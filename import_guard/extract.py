@@ -249,17 +249,6 @@ def _ast_parse(text: str) -> ast.Module:
         return ast.parse(text)
 
 
-def parse_ok(src: Source) -> bool:
-    """Whether the text parses with either grammar (used to vet the fixer's output)."""
-    try:
-        _ast_parse(src.text)
-        return True
-    except (SyntaxError, ValueError):
-        from import_guard.extract_cst import cst_parses
-
-        return cst_parses(src.text)
-
-
 def whole_parses(text: str) -> bool:
     """Whether this interpreter's parser accepts all of ``text``, without building its tree.
 
