@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -75,7 +76,7 @@ async def test_the_assistant_streams_a_real_models_reply(model_url: str) -> None
         async with websockets.connect(server.ws_url, additional_headers=headers) as socket:
             request = {"type": "agent_request", "agent": "assistant", "message": "Say hello."}
             await socket.send(json.dumps({**request, "conversation_id": "real-model"}))
-            frames = []
+            frames: list[dict[str, Any]] = []
             while not frames or frames[-1]["type"] not in ("agent_completed", "agent_failed"):
                 frames.append(json.loads(await socket.recv()))
     assert frames[-1]["type"] == "agent_completed", frames[-1]
