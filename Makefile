@@ -21,11 +21,12 @@ $(STAMP): pyproject.toml import_guard/pyproject.toml $(LOCK)
 	touch $(STAMP)
 
 # Re-resolve: the newest versions pyproject.toml allows, in a fresh venv, frozen into $(LOCK).
+# The realmodel extra builds llama-cpp-python from source: about 12 CPU-minutes the first time.
 lock:
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet -e ./import_guard -e '.[dev,bench]'
+	.lock-venv/bin/python -m pip install --quiet -e ./import_guard -e '.[dev,bench,realmodel]'
 	{ printf '%s\n' "# Exact versions for 'make install' (pip install -c). Made by 'make lock' on" \
 	    "# Python $$(.lock-venv/bin/python -c 'import platform; print(platform.python_version())'); edit pyproject.toml, not this file."; \
 	  .lock-venv/bin/python -m pip freeze --all --exclude-editable \
