@@ -22,7 +22,8 @@ from typing import Any, Self
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-TERMINAL_EVENTS = frozenset({"agent_completed", "agent_failed", "agent_cancelled"})
+from test_framework.envelopes import TERMINAL_EVENTS
+
 Event = dict[str, Any]
 
 

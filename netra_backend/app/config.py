@@ -223,13 +223,6 @@ class Settings(BaseSettings):
         ),
     )
 
-    @field_validator("agents", mode="before")
-    @classmethod
-    def _split_agents(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
     @model_validator(mode="after")
     def _llm_needs_a_model(self) -> Settings:
         if self.llm_base_url and not self.llm_model:
@@ -256,9 +249,9 @@ class Settings(BaseSettings):
             raise ValueError("NETRA_METRICS_TOKEN must be at least 16 characters")
         return value
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "agents", mode="before")
     @classmethod
-    def _split_origins(cls, value: Any) -> Any:
+    def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value

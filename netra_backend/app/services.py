@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from netra_backend.app.agents.assistant import enable_assistant
+from netra_backend.app.agents.optional import enable_assistant
 from netra_backend.app.agents.plugins import load_plugins
 from netra_backend.app.agents.registry import AgentRegistry, default_registry
 from netra_backend.app.agents.runtime import AgentRuntime

@@ -49,6 +49,7 @@ from netra_backend.app.agents.chat_format import (
     tool_result_text,
     tool_specs,
 )
+from netra_backend.app.agents.optional import ASSISTANT
 from netra_backend.app.agents.provider_errors import (
     TRANSLATED,
     provider_address,
@@ -62,11 +63,6 @@ from netra_backend.app.errors import AgentError, AgentTimeoutError, StorageError
 
 logger = logging.getLogger(__name__)
 
-NAME = "assistant"
-HINT = (
-    "set NETRA_LLM_BASE_URL (an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 "
-    "for Ollama) and NETRA_LLM_MODEL"
-)
 SYSTEM_PROMPT = (
     "You are Netra's assistant. Answer the user's question clearly and concisely. When one of "
     "the tools can compute or look up what is asked, call it and base the answer on its result."
@@ -144,7 +140,7 @@ class _Reply:
 class AssistantAgent:
     """The ``assistant``: a chat-completions model with streaming and tool calling."""
 
-    name = NAME
+    name = ASSISTANT
     description = "Answers in the words of a connected model, which may call Netra's tools."
 
     def __init__(
@@ -368,22 +364,3 @@ def without_userinfo(url: str) -> str:
     if "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
-
-
-def enable_assistant(
-    registry: AgentRegistry, settings: Settings, conversations: TurnSource | None = None
-) -> AssistantAgent | None:
-    """Register the ``assistant`` when ``NETRA_LLM_BASE_URL`` is set; else leave a hint."""
-    if not settings.llm_base_url:
-        registry.hint(NAME, HINT)
-        return None
-    agent = AssistantAgent(settings, registry, conversations)
-    registry.register(agent)
-    if without_userinfo(settings.llm_base_url) != settings.llm_base_url:
-        logger.warning(
-            "NETRA_LLM_BASE_URL holds user:password@, which is not sent to %s; put the "
-            "provider's key in NETRA_LLM_API_KEY",
-            agent.where,
-        )
-    logger.info("assistant agent enabled: model %s at %s", agent.model, agent.where)
-    return agent

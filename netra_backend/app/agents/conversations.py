@@ -38,9 +38,8 @@ class ConversationLocks:
 
     def release(self, user_id: str, conversation_id: str | None, run_id: str) -> None:
         """Free the conversation if ``run_id`` holds it; safe to call twice."""
-        key = (user_id, conversation_id or "")
-        if conversation_id is not None and self._holders.get(key) == run_id:
-            del self._holders[key]
+        if conversation_id is not None and self._holders.get((user_id, conversation_id)) == run_id:
+            del self._holders[(user_id, conversation_id)]
 
     def busy(self) -> int:
         """How many conversations have a run in flight."""

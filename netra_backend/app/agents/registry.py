@@ -51,10 +51,6 @@ class AgentRegistry:
         """Registered agent names, sorted."""
         return sorted(self._agents)
 
-    def agents(self) -> list[Agent]:
-        """Registered agents, sorted by name."""
-        return [self._agents[name] for name in self.names()]
-
     def tools(self) -> list[Tool]:
         """Registered tools, sorted by name."""
         return [self._tools[name] for name in sorted(self._tools)]

@@ -5,17 +5,14 @@ from __future__ import annotations
 import logging
 import pickle
 import socket
+import subprocess
+import sys
 from email.utils import formatdate
 
 import pytest
 from pydantic import SecretStr
 
-from netra_backend.app.agents.assistant import (
-    HINT,
-    AssistantAgent,
-    enable_assistant,
-    without_userinfo,
-)
+from netra_backend.app.agents.assistant import AssistantAgent, without_userinfo
 from netra_backend.app.agents.base import AgentRequest, Tool
 from netra_backend.app.agents.builtin import BUILTIN_TOOLS
 from netra_backend.app.agents.chat_format import (
@@ -25,6 +22,7 @@ from netra_backend.app.agents.chat_format import (
     parse_arguments,
     tool_specs,
 )
+from netra_backend.app.agents.optional import ASSISTANT_HINT, enable_assistant
 from netra_backend.app.agents.provider_errors import (
     provider_address,
     retry_after_seconds,
@@ -227,7 +225,7 @@ def test_without_a_base_url_nothing_is_registered_and_unknown_agent_says_how(
     assert enable_assistant(registry, Settings()) is None
     assert "assistant" not in registry.names()
     message = registry.unknown_agent_message("assistant")
-    assert "not enabled" in message and HINT in message and "NETRA_LLM_MODEL" in message
+    assert "not enabled" in message and ASSISTANT_HINT in message and "NETRA_LLM_MODEL" in message
 
 
 async def test_with_a_base_url_it_registers_and_logs_host_and_model_never_the_key(
@@ -291,3 +289,20 @@ async def test_userinfo_in_the_base_url_is_not_sent_and_the_bearer_key_is() -> N
     assert result["reply"] == "hi there" == "".join(delta for _, delta in run.deltas)
     assert run.calls == [("think", "Asking m")]
     assert provider.requests[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_a_server_without_a_model_never_imports_the_openai_sdk() -> None:
+    # Fresh interpreter: the services (every server's start-up) and the hint path only.
+    probe = (
+        "import sys\n"
+        "from netra_backend.app import services\n"
+        "from netra_backend.app.agents.optional import enable_assistant\n"
+        "from netra_backend.app.agents.registry import default_registry\n"
+        "from netra_backend.app.config import Settings\n"
+        "enable_assistant(default_registry(), Settings())\n"
+        "print('openai' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "False", result.stderr
